@@ -1,0 +1,107 @@
+"""The `cdisc` command line.
+
+Exit status: 0 success (warnings allowed); 1 the input has errors (nothing written); 2 usage error
+or unreadable input that stops the command before it starts; 3 internal error (a bug: please report).
+"""
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+
+from converters import __version__
+from converters.package.atomic import OutputFolderError, check_output_folder
+from converters.pipeline import ConvertResult, convert_study
+from converters.problems import ERROR, WARNING, format_table, write_problems_json
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _echo_err(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def _convert_one(args: tuple[Path, Path, bool, bool]) -> ConvertResult:
+    study, out, transliterate, verbose = args
+    try:
+        return convert_study(study, out, transliterate=transliterate, progress=_echo_err if verbose else (lambda m: None))
+    except OutputFolderError:
+        raise
+    except Exception as exc:  # a bug, reported without a traceback; the output folder is untouched
+        from converters.problems import Problem
+        return ConvertResult(study=study.name, ok=False, problems=[
+            Problem("", None, "", "", "INTERNAL", f"internal error: {type(exc).__name__}: {exc} (please report)")])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cdisc")
+def main() -> None:
+    """cdisc-converter: raw EDC exports to a regulator-ready CDISC package."""
+
+
+@main.command()
+@click.argument("studies", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Package folder (one study) or parent folder of one package per study.")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Studies converted in parallel.")
+@click.option("--transliterate", is_flag=True, help="Turn non-ASCII text into ASCII instead of failing.")
+@click.option("--problems", "problems_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the source problems as JSON here (useful when the conversion fails).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+def convert(studies: tuple[Path, ...], out: Path, jobs: int, transliterate: bool,
+            problems_file: Path | None, quiet: bool) -> None:
+    """Convert study folder(s) to SDTM XPT v5 with validation and manifest reports."""
+    many = len(studies) > 1
+    names = [s.resolve().name for s in studies]
+    if len(set(names)) != len(names):
+        raise click.UsageError("two study folders have the same name; their packages would collide")
+    targets = [(s, out / n if many else out, transliterate, not quiet) for s, n in zip(studies, names)]
+    try:
+        for _, target, _, _ in targets:
+            check_output_folder(target)
+    except OutputFolderError as exc:
+        _echo_err(f"error: {exc}")
+        sys.exit(EXIT_USAGE)
+    results: list[ConvertResult] = []
+    if jobs > 1 and many:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for i, res in enumerate(pool.map(_convert_one, targets), start=1):
+                results.append(res)
+                if not quiet:
+                    _echo_err(f"[{i}/{len(targets)}] {res.study}: {'ok' if res.ok else 'FAILED'}")
+    else:
+        for i, t in enumerate(targets, start=1):
+            res = _convert_one(t)
+            results.append(res)
+            if many and not quiet:
+                _echo_err(f"[{i}/{len(targets)}] {res.study}: {'ok' if res.ok else 'FAILED'}")
+    for res in results:
+        if res.problems and not quiet:
+            click.echo(f"\n{res.study}: source and conformance problems")
+            click.echo(format_table(res.problems))
+    if problems_file:
+        write_problems_json(problems_file, [p for r in results for p in r.problems])
+    click.echo("")
+    click.echo(summary_table(results))
+    if any(any(p.rule == "INTERNAL" for p in r.problems) for r in results):
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_INPUT)
+
+
+def summary_table(results: list[ConvertResult]) -> str:
+    rows = [("study", "status", "errors", "warnings", "records")]
+    for r in results:
+        rows.append((r.study, "ok" if r.ok else "FAILED",
+                     str(sum(p.severity == ERROR for p in r.problems)),
+                     str(sum(p.severity == WARNING for p in r.problems)),
+                     " ".join(f"{k} {v}" for k, v in r.records.items()) or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+
+
+if __name__ == "__main__":
+    main()

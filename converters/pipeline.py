@@ -1,0 +1,126 @@
+"""One study folder -> one package: read, check, map to SDTM, conform to spec, write atomically."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from converters.package.atomic import staged_output
+from converters.package.manifest import build_manifest, write_json
+from converters.problems import Problem, has_errors, problems_json
+from converters.sdtm.ae import map_ae
+from converters.sdtm.conform import conform
+from converters.sdtm.dm import map_dm
+from converters.sdtm.ex import map_ex
+from converters.sdtm.reference import subject_reference
+from converters.sdtm.rs import map_rs
+from converters.sdtm.supp import map_supp
+from converters.sdtm.ts import map_ts
+from converters.source.load import StudySource, load_study
+from converters.xpt import XptError, XptVariable, write_xpt
+from schemas.config import CONFIG_NAMES, StudyConfig
+from specs import Dataset, dataset
+
+Progress = Callable[[str], None]
+
+# Source fields with no SDTM target in this package: listed in the manifest, never dropped silently.
+UNMAPPED = {"response.marrow_blasts_pct": "bone marrow blasts belong in LB, which this package does not generate"}
+
+
+@dataclass
+class ConvertResult:
+    study: str
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    records: dict[str, int] = field(default_factory=dict)
+    out_dir: Path | None = None
+
+
+def package_timestamp(config: StudyConfig) -> dt.datetime:
+    """XPT header timestamp: SOURCE_DATE_EPOCH if set (reproducible builds), else the configured one."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.fromisoformat(config.study.package_datetime)
+
+
+def map_sdtm(src: StudySource) -> dict[str, tuple[pd.DataFrame, dict[str, int]]]:
+    """All SDTM domains of a checked source: {dataset: (frame, {source form: records})}."""
+    cfg, f = src.config, src.frames
+    ref = subject_reference(f["subjects"], f["exposure"], cfg)
+    dm = map_dm(f["subjects"], f["exposure"], cfg)
+    ae = map_ae(f["adverse_events"], ref, cfg)
+    rs = map_rs(f["response"], ref, cfg)
+    ex = map_ex(f["exposure"], ref, cfg)
+    return {
+        "DM": (dm, {"subjects": len(dm)}),
+        "SUPPDM": (map_supp(dm, "DM"), {"subjects": None}),
+        "AE": (ae, {"adverse_events": len(ae)}),
+        "SUPPAE": (map_supp(ae, "AE"), {"adverse_events": None}),
+        "RS": (rs, {"response": len(rs)}),
+        "EX": (ex, {"exposure": len(ex)}),
+        "TS": (map_ts(cfg, dm), {}),
+    }
+
+
+def xpt_variables(spec: Dataset, frame: pd.DataFrame) -> list[XptVariable]:
+    return [XptVariable(v.name, v.label, v.type, v.length, v.display_format)
+            for v in spec.variables if v.name in frame.columns]
+
+
+def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False,
+                  progress: Progress = lambda msg: None) -> ConvertResult:
+    """Convert one study folder; write ``out_dir`` only when everything succeeded."""
+    study_dir = Path(study_dir)
+    result = ConvertResult(study=study_dir.name, ok=False)
+    progress(f"{study_dir.name}: reading and checking source")
+    src = load_study(study_dir)
+    result.problems = list(src.problems)
+    if not src.ok:
+        return result
+    progress(f"{study_dir.name}: mapping SDTM")
+    conformed: dict[str, pd.DataFrame] = {}
+    written: dict[str, dict[str, int]] = {}
+    for name, (frame, sources) in map_sdtm(src).items():
+        if frame.empty and name.startswith("SUPP"):
+            continue
+        spec = dataset(name)
+        frame, problems = conform(frame, spec)
+        result.problems += problems
+        conformed[name] = frame
+        for form, n in sources.items():
+            written.setdefault(form, {})[name] = len(frame) if n is None else n
+    if has_errors(result.problems):
+        return result
+    progress(f"{study_dir.name}: writing XPT")
+    created = package_timestamp(src.config)
+    try:
+        with staged_output(out_dir) as stage:
+            sdtm = stage / "sdtm"
+            sdtm.mkdir()
+            for name, frame in conformed.items():
+                spec = dataset(name)
+                write_xpt(sdtm / f"{name.lower()}.xpt", frame, dataset=name, label=spec.label,
+                          variables=xpt_variables(spec, frame), created=created, transliterate=transliterate)
+                result.records[name] = len(frame)
+            write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
+            rejected = _rejected_rows(src)
+            inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
+            manifest = build_manifest(studyid=src.config.study.studyid, study_dir=study_dir, inputs=inputs,
+                                      rows_read=src.rows_read, rows_rejected=rejected, written=written,
+                                      unmapped=UNMAPPED, package_dir=stage)
+            write_json(stage / "reports" / "manifest.json", manifest)
+    except XptError as exc:
+        result.problems += [Problem(f"{p.dataset.lower()}.xpt", p.record, p.variable, str(p.value), p.rule, p.message)
+                            for p in exc.problems]
+        return result
+    result.ok, result.out_dir = True, Path(out_dir)
+    return result
+
+
+def _rejected_rows(src: StudySource) -> dict[str, int]:
+    return {form: src.rows_read[form] - len(src.frames.get(form, ())) for form in src.rows_read}

@@ -1,0 +1,25 @@
+"""AE: one record per adverse event (SDTMIG 3.4 6.2 AE)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from converters.sdtm.common import add_timing, sequence, with_subject
+from schemas.config import StudyConfig
+
+FIELDS = {
+    "ae_id": "AESPID", "verbatim_term": "AETERM", "preferred_term": "AEDECOD", "system_organ_class": "AEBODSYS",
+    "serious": "AESER", "action_taken": "AEACN", "relationship": "AEREL", "outcome": "AEOUT",
+    "serious_congenital": "AESCONG", "serious_disability": "AESDISAB", "serious_death": "AESDTH",
+    "serious_hospitalization": "AESHOSP", "serious_life_threatening": "AESLIFE", "serious_other": "AESMIE",
+    "start_date": "AESTDTC", "end_date": "AEENDTC", "lowest_level_term": "AELLT", "llt_code": "AELLTCD",
+    "pt_code": "AEPTCD", "hlt": "AEHLT", "hlt_code": "AEHLTCD", "hlgt": "AEHLGT", "hlgt_code": "AEHLGTCD",
+}
+
+
+def map_ae(events: pd.DataFrame, ref: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+    ae = with_subject(events, config.study.studyid, "AE").rename(columns=FIELDS)
+    ae["AETOXGR"] = ae["grade"].astype("Int64").astype("string")
+    ae["AESOC"] = ae["AEBODSYS"]  # the primary SOC is the body system of analysis
+    ae["AEBDSYCD"] = ae["AESOCCD"] = ae["soc_code"]
+    ae = add_timing(ae, ref, {"AESTDTC": "AESTDY", "AEENDTC": "AEENDY"}, epoch_from="AESTDTC")
+    return sequence(ae, "AE", ["AESTDTC", "AEDECOD", "AESPID"])

@@ -1,0 +1,30 @@
+"""SUPP--: non-standard variables kept as supplemental qualifiers (SDTMIG 3.4 8.4), listed in the spec."""
+from __future__ import annotations
+
+import pandas as pd
+
+from specs import table
+
+
+def map_supp(parent: pd.DataFrame, rdomain: str) -> pd.DataFrame:
+    """One SUPP-- record per non-empty qualifier value of each parent record.
+
+    ``parent`` is the mapped domain frame still carrying the source fields.
+    """
+    parts = []
+    for q in (q for q in table("supp_qualifiers") if q["rdomain"] == rdomain):
+        field = q["source_field"].split(".")[-1]
+        rows = parent[parent[field].notna()]
+        idvar = q.get("idvar", "")
+        part = pd.DataFrame({
+            "STUDYID": rows["STUDYID"], "RDOMAIN": rdomain, "USUBJID": rows["USUBJID"],
+            "IDVAR": idvar or None,
+            "IDVARVAL": rows[idvar].map(lambda v: f"{v:g}" if isinstance(v, float) else str(v)) if idvar else None,
+            "QNAM": q["qnam"], "QLABEL": q["qlabel"], "QVAL": rows[field].astype("string"),
+            "QORIG": q["qorig"], "QEVAL": q.get("qeval") or None,
+        })
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame()
+    supp = pd.concat(parts, ignore_index=True)
+    return supp.sort_values(["USUBJID", "IDVARVAL", "QNAM"], kind="mergesort", na_position="first").reset_index(drop=True)

@@ -1,0 +1,90 @@
+"""Load a study folder: configuration, every source form, field rules, cross-record rules."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from pydantic import ValidationError
+
+from converters.problems import Problem, has_errors
+from converters.source.cross import FormRecords, check_cross_records
+from converters.source.fields import required_fields, validate_rows
+from converters.source.read import read_source
+from schemas.config import CONFIG_NAMES, StudyConfig
+from schemas.source import FORMS
+
+
+@dataclass
+class StudySource:
+    """Everything read from a study folder; ``frames`` holds only rows that passed the field rules."""
+
+    folder: Path
+    config: StudyConfig | None = None
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # form -> absolute path
+    rows_read: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.config is not None and not has_errors(self.problems)
+
+
+def load_config_problems(folder: Path) -> tuple[StudyConfig | None, list[Problem]]:
+    name = CONFIG_NAMES[0]
+    path = folder / name
+    if not path.is_file():
+        return None, [Problem(name, None, "", "", "CFG-MISSING", f"no {name} in {folder}")]
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, None, "", "", "CFG-ENCODING", f"not UTF-8: {exc.reason}")]
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        return None, [Problem(name, int(m.group(1)) if m else None, "", "", "CFG-SYNTAX", f"not valid TOML: {exc}")]
+    try:
+        return StudyConfig.model_validate(data), []
+    except ValidationError as exc:
+        return None, [Problem(name, None, ".".join(str(p) for p in e["loc"]) or "(root)",
+                              "" if isinstance(e.get("input"), dict) else str(e.get("input", ""))[:80],
+                              "CFG-VALUE", e["msg"]) for e in exc.errors(include_url=False)]
+
+
+def load_study(folder: Path) -> StudySource:
+    """Read and check a study folder; never raises for bad input, reports Problems instead."""
+    folder = Path(folder)
+    src = StudySource(folder=folder)
+    src.config, src.problems = load_config_problems(folder)
+    if src.config is None:
+        return src
+    root = folder.resolve()
+    forms: dict[str, FormRecords] = {}
+    for form, (model, _) in FORMS.items():
+        spec = src.config.sources[form]
+        path = (folder / spec.path)
+        if root not in path.resolve().parents:
+            src.problems.append(Problem(CONFIG_NAMES[0], None, f"sources.{form}.path", spec.path, "CFG-PATH",
+                                        "source path leaves the study folder"))
+            continue
+        if not path.is_file():
+            src.problems.append(Problem(spec.path, None, "", "", "SRC-FILE-MISSING",
+                                        f"source file for {form} not found (sources.{form}.path in study.toml)"))
+            continue
+        src.files[form] = path
+        table = read_source(path, spec.path, form, spec.rename, required_fields(model))
+        src.rows_read[form] = table.rows_read
+        src.problems += table.problems
+        records, rows, problems = validate_rows(table, model)
+        src.problems += problems
+        forms[form] = FormRecords(spec.path, records, rows)
+    if len(forms) == len(FORMS):
+        src.problems += check_cross_records(src.config, forms)
+    for form, fr in forms.items():
+        model = FORMS[form][0]
+        frame = pd.DataFrame([r.model_dump() for r in fr.records], columns=list(model.model_fields))
+        frame.insert(0, "_row", pd.Series(fr.rows, dtype="int64"))
+        src.frames[form] = frame
+    return src

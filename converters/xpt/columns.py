@@ -1,0 +1,217 @@
+"""Column encoders: one pandas Series -> an encoded column that fills row blocks of the record matrix.
+
+Everything is whole-column numpy work; Python loops touch only offending rows (to name them in
+problems), values with trailing blanks, or object columns that mix types.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import ibm
+from .checks import MAX_CHAR
+from .model import XptProblem, XptVariable
+
+BLANK = 32
+
+
+@dataclass(frozen=True)
+class CharColumn:
+    """All values' ASCII bytes back to back (trailing blanks removed) plus each value's length."""
+
+    raw: np.ndarray  # uint8
+    lens: np.ndarray  # int64 per row
+    ends: np.ndarray  # cumulative lens: row i occupies raw[ends[i] - lens[i]:ends[i]]
+    length: int
+
+    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+        """Write rows [start, stop) into `out` (a blank-initialised (rows, length) view)."""
+        lo = int(self.ends[start - 1]) if start else 0
+        hi = int(self.ends[stop - 1]) if stop > start else lo
+        if hi > lo:
+            # Row-major boolean mask selects exactly the value bytes, in concatenation order.
+            out[np.arange(self.length) < self.lens[start:stop, None]] = self.raw[lo:hi]
+
+    def blank_rows(self) -> np.ndarray:
+        return self.lens == 0
+
+
+@dataclass(frozen=True)
+class NumColumn:
+    bytes8: np.ndarray  # (rows, 8) big-endian IBM doubles
+    length: int = 8
+
+    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+        out[...] = self.bytes8[start:stop]
+
+    def blank_rows(self) -> np.ndarray:
+        return np.zeros(len(self.bytes8), bool)  # a numeric value, even missing, is never blank
+
+
+def _transliterate(text: str) -> str | None:
+    """NFKD, drop combining marks; None when the result is still not ASCII."""
+    out = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return out if out.isascii() else None
+
+
+def _as_object(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    missing = series.isna().to_numpy()
+    values = series.to_numpy(dtype=object)
+    return values, missing
+
+
+def _empty_char(rows: int, var: XptVariable) -> CharColumn:
+    return CharColumn(np.zeros(0, np.uint8), np.zeros(rows, np.int64), np.zeros(rows, np.int64), var.length or 1)
+
+
+def encode_char(dataset: str, var: XptVariable, series: pd.Series, transliterate: bool
+                ) -> tuple[CharColumn, list[XptProblem]]:
+    """Missing values become blanks (SAS character missing); problems name every offending row.
+
+    The strings are joined into one ASCII buffer instead of a numpy unicode array, which would cost
+    4 bytes per character and a slow per-element cast.
+    """
+    name = var.name
+    values, missing = _as_object(series)
+    rows = len(values)
+    problems: list[XptProblem] = []
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        for i in np.flatnonzero(~missing):
+            if not isinstance(values[i], str):
+                problems.append(XptProblem(dataset, name, int(i) + 1, values[i], "XPT-CHAR-TYPE",
+                                           "character variable holds a non-string value"))
+        if problems:
+            return _empty_char(rows, var), problems
+    if missing.any():
+        values = values.copy()
+        values[missing] = ""
+    texts = values.tolist()
+    blob = "".join(texts)
+    if not blob.isascii():
+        texts, problems = _ascii_only(dataset, name, texts, transliterate)
+        if problems:
+            return _empty_char(rows, var), problems
+        blob = "".join(texts)
+    raw = np.frombuffer(blob.encode("ascii"), np.uint8)
+    lens = np.fromiter(map(len, texts), np.int64, rows)
+    ends = np.cumsum(lens)
+    # Trailing blanks carry no meaning in SAS character values (the field is blank-padded anyway), so
+    # they are dropped: they neither count toward the length (FDA TCG 4.1.5.2) nor need storing.
+    last_char = raw[np.maximum(ends - 1, 0)] if len(raw) else np.zeros(rows, np.uint8)
+    trailing = np.flatnonzero((lens > 0) & (last_char == BLANK))
+    if len(trailing):
+        for i in trailing:
+            texts[i] = texts[i].rstrip(" ")
+            lens[i] = len(texts[i])
+        raw = np.frombuffer("".join(texts).encode("ascii"), np.uint8)
+        ends = np.cumsum(lens)
+    # An embedded NUL would read back as end-of-string: refuse instead of changing the value.
+    for i in np.unique(np.searchsorted(ends, np.flatnonzero(raw == 0), side="right")):
+        problems.append(XptProblem(dataset, name, int(i) + 1, texts[i], "XPT-CHAR-ASCII",
+                                   "character values must not contain NUL bytes"))
+    for i in np.flatnonzero(lens > MAX_CHAR):
+        problems.append(XptProblem(dataset, name, int(i) + 1, texts[i], "XPT-CHAR-200",
+                                   f"character value is {lens[i]} bytes; at most {MAX_CHAR} "
+                                   "allowed (FDA TCG 4.1.5)"))
+    longest = int(lens.max()) if rows else 0
+    if var.length is None:
+        length = max(longest, 1)  # FDA TCG 4.1.5.2: length = longest value actually stored
+    else:
+        length = var.length
+        for i in np.flatnonzero(lens > length):
+            problems.append(XptProblem(dataset, name, int(i) + 1, texts[i], "XPT-CHAR-LENGTH",
+                                       f"value needs {lens[i]} bytes but the variable length is {length}"))
+    if problems:
+        return _empty_char(rows, var), problems
+    return CharColumn(raw, lens, ends, length), problems
+
+
+def _ascii_only(dataset: str, name: str, texts: list[str], transliterate: bool
+                ) -> tuple[list[str], list[XptProblem]]:
+    """FDA TCG 4.1.5: ASCII only. Optionally map accented letters to ASCII; report what stays."""
+    texts = list(texts)
+    problems = []
+    for i, text in enumerate(texts):
+        if text.isascii():
+            continue
+        mapped = _transliterate(text) if transliterate else None
+        if mapped is None:
+            hint = "" if transliterate else " (pass transliterate=True to map accents via NFKD)"
+            problems.append(XptProblem(dataset, name, i + 1, text, "XPT-CHAR-ASCII",
+                                       "character values must be ASCII (FDA TCG 4.1.5)" + hint))
+        else:
+            texts[i] = mapped
+    return texts, problems
+
+
+def _numeric_from_object(dataset: str, name: str, values: np.ndarray
+                         ) -> tuple[np.ndarray, dict[int, int], list[XptProblem]]:
+    """Slow path for object/string columns: numbers, missing, and special-missing strings '.A'."""
+    out = np.full(len(values), np.nan)
+    special: dict[int, int] = {}
+    problems = []
+    for i, v in enumerate(values):
+        if v is None or v is pd.NA or v is pd.NaT:
+            continue
+        if isinstance(v, str):
+            code = ibm.SPECIAL_MISSING.get(v.strip().upper()) if v.strip() else None
+            if code is None:
+                problems.append(XptProblem(dataset, name, i + 1, v, "XPT-NUM-TYPE",
+                                           "numeric variable holds a string (only '.', '.A'-'.Z', '._' allowed)"))
+            elif code != ibm.MISSING:
+                special[i] = code
+            continue
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            problems.append(XptProblem(dataset, name, i + 1, v, "XPT-NUM-TYPE",
+                                       "numeric variable holds a non-numeric value"))
+            continue
+        if isinstance(v, (int, np.integer)) and abs(int(v)) > 2**53 and int(float(v)) != int(v):
+            problems.append(XptProblem(dataset, name, i + 1, v, "XPT-NUM-PRECISION",
+                                       "integer cannot be stored exactly in a double"))
+            continue
+        out[i] = float(v)
+    return out, special, problems
+
+
+def encode_num(dataset: str, var: XptVariable, series: pd.Series) -> tuple[NumColumn, list[XptProblem]]:
+    """IBM doubles (big-endian) plus problems. NaN/None/NA -> SAS missing '.'."""
+    name = var.name
+    dtype = series.dtype
+    special: dict[int, int] = {}
+    problems: list[XptProblem] = []
+    if pd.api.types.is_bool_dtype(dtype):
+        problems.append(XptProblem(dataset, name, None, str(dtype), "XPT-NUM-TYPE",
+                                   "boolean column given for a numeric variable; convert to 0/1 explicitly"))
+        return NumColumn(np.zeros((len(series), 8), np.uint8)), problems
+    if pd.api.types.is_integer_dtype(dtype):
+        ints = series.to_numpy(dtype="float64", na_value=np.nan)
+        raw = series.dropna().to_numpy(dtype=object) if _may_be_inexact(series) else ()
+        if len(raw):
+            for i, v in zip(np.flatnonzero(series.notna().to_numpy()), raw):
+                if int(float(v)) != int(v):
+                    problems.append(XptProblem(dataset, name, int(i) + 1, int(v), "XPT-NUM-PRECISION",
+                                               "integer cannot be stored exactly in a double"))
+        x = ints
+    elif pd.api.types.is_float_dtype(dtype):
+        x = series.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        x, special, problems = _numeric_from_object(dataset, name, series.to_numpy(dtype=object))
+    codes, bad = ibm.ieee_to_ibm(x)
+    for i in np.flatnonzero(bad):
+        problems.append(XptProblem(dataset, name, int(i) + 1, float(x[i]), "XPT-NUM-RANGE",
+                                   "value is outside the IBM double range "
+                                   f"({ibm.IBM_MIN:.3g} to {ibm.IBM_MAX:.3g} in magnitude) or infinite"))
+    for i, code in special.items():
+        codes[i] = ibm.missing_code(code)
+    return NumColumn(ibm.to_big_endian_bytes(codes)), problems
+
+
+def _may_be_inexact(series: pd.Series) -> bool:
+    """Cheap guard: only integer columns with magnitudes above 2**53 need the exactness check."""
+    if series.dropna().empty:
+        return False
+    lo, hi = series.min(), series.max()
+    return max(abs(int(lo)), abs(int(hi))) > 2**53

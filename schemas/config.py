@@ -1,0 +1,112 @@
+"""Study configuration (study.toml): what the study is, and where its source files are."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.dates import IsoFullDate
+from schemas.source import FORMS
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Study(_Strict):
+    studyid: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] = Field(description="STUDYID of every dataset.")
+    title: Annotated[str, Field(min_length=1)] = Field(description="Full protocol title (TS TITLE).")
+    sponsor: Annotated[str, Field(min_length=1)] = Field(description="Sponsor name (TS SPONSOR).")
+    registry_id: Annotated[str, Field(pattern=r"^NCT\d{8}$")] = Field(description="ClinicalTrials.gov id (TS REGID).")
+    protocol_id: str | None = Field(default=None, description="Sponsor protocol number.")
+    phase: str = Field(description="Trial phase, CT TPHASE submission value (TS TPHASE).")
+    indication: str = Field(description="Trial disease/condition indication (TS INDIC).")
+    indication_code: str | None = Field(default=None, description="SNOMED CT code of the indication (TS INDIC TSVALCD).")
+    pharmacologic_class: str | None = Field(
+        default=None, description="Established pharmacologic class of the investigational product (TS PCLAS).")
+    study_type: str = Field(default="INTERVENTIONAL", description="CT STYPE value.")
+    intervention_model: str = Field(default="SINGLE GROUP", description="CT INTMODEL value.")
+    intervention_type: str = Field(default="BIOLOGIC", description="CT INTTYPE value.")
+    trial_type: tuple[str, ...] = Field(default=("SAFETY", "EFFICACY"), description="CT TTYPE values.")
+    control_type: str = Field(default="NONE", description="CT TCNTRL value.")
+    blinding: str = Field(default="OPEN LABEL", description="CT TBLIND value.")
+    randomized: Literal["Y", "N"] = "N"
+    age_min: str = Field(description="Planned minimum age, ISO 8601 duration (P18Y).")
+    age_max: str = Field(description="Planned maximum age, ISO 8601 duration (P65Y).")
+    sex_population: Literal["M", "F", "BOTH"] = "BOTH"
+    planned_subjects: int = Field(ge=1, description="Planned number of subjects (TS PLANSUB).")
+    healthy_volunteers: Literal["Y", "N"] = "N"
+    study_start_date: IsoFullDate = Field(description="First subject's informed consent (TS SSTDTC).")
+    study_end_date: IsoFullDate | None = Field(default=None, description="Last subject's last visit (TS SENDTC).")
+    data_cutoff: IsoFullDate = Field(description="Data cutoff date; nothing after it counts (TS DCUTDTC).")
+    ct_version: Literal["2025-03-28"] = Field(description="CDISC SDTM CT release the package uses.")
+    package_datetime: str = Field(
+        description="Creation timestamp written into XPT headers (ISO 8601); SOURCE_DATE_EPOCH overrides it.",
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+
+
+class Arm(_Strict):
+    armcd: Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,20}$")]
+    arm: Annotated[str, Field(min_length=1, max_length=200)]
+    treatment: str = Field(description="The investigational treatment given in this arm (a treatments name).")
+    dose: float = Field(gt=0, description="Dose of the investigational treatment in this arm.")
+    dose_unit: str = Field(description="CT UNIT value of dose.")
+
+
+class Treatment(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    category: Literal["INVESTIGATIONAL", "LYMPHODEPLETION"] = Field(description="Role in the protocol (EX EXCAT).")
+
+
+class SourceFile(_Strict):
+    path: str = Field(description="Path of the file, relative to the study folder; .csv or .jsonl.")
+    rename: dict[str, str] = Field(default_factory=dict, description="EDC column name -> contract field name.")
+    encoding: Literal["utf-8", "utf-8-sig"] = "utf-8-sig"
+
+
+class StudyConfig(_Strict):
+    study: Study
+    arms: tuple[Arm, ...] = Field(min_length=1)
+    treatments: tuple[Treatment, ...] = Field(min_length=1)
+    sources: dict[str, SourceFile]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "StudyConfig":
+        missing = set(FORMS) - set(self.sources)
+        unknown = set(self.sources) - set(FORMS)
+        if missing:
+            raise ValueError(f"sources: missing form(s) {', '.join(sorted(missing))}")
+        if unknown:
+            raise ValueError(f"sources: unknown form(s) {', '.join(sorted(unknown))}; known: {', '.join(FORMS)}")
+        names = {t.name for t in self.treatments}
+        for arm in self.arms:
+            if arm.treatment not in names:
+                raise ValueError(f"arms: arm {arm.armcd} names treatment '{arm.treatment}' not in treatments")
+        if len({a.armcd for a in self.arms}) != len(self.arms):
+            raise ValueError("arms: armcd values must be unique")
+        for name, src in self.sources.items():
+            p = Path(src.path)
+            if p.is_absolute() or ".." in p.parts:
+                raise ValueError(f"sources.{name}.path '{src.path}' must stay inside the study folder")
+            if p.suffix.lower() not in (".csv", ".jsonl"):
+                raise ValueError(f"sources.{name}.path '{src.path}' must end in .csv or .jsonl")
+        return self
+
+    def arm(self, armcd: str) -> Arm | None:
+        return next((a for a in self.arms if a.armcd == armcd), None)
+
+    def investigational(self) -> set[str]:
+        return {t.name for t in self.treatments if t.category == "INVESTIGATIONAL"}
+
+
+CONFIG_NAMES = ("study.toml",)
+
+
+def load_config(study_dir: Path) -> StudyConfig:
+    """Read and validate ``study.toml`` in a study folder; raises FileNotFoundError / tomllib / pydantic errors."""
+    path = Path(study_dir) / CONFIG_NAMES[0]
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    return StudyConfig.model_validate(data)

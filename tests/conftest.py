@@ -1,0 +1,27 @@
+"""Shared fixtures for the source, pipeline and CLI tests: a small valid study and its package."""
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+for p in (ROOT, ROOT / "tests"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+from studybuilder import make_study  # noqa: E402
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """{relative path: sha256} of every file under ``folder`` (hidden staging files included)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> Path:
+    """A fresh valid small study folder, free to break."""
+    return make_study(tmp_path / "study")

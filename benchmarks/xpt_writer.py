@@ -31,8 +31,8 @@ def build_frame(rows: int, seed: int = 20261125) -> tuple[pd.DataFrame, list[Xpt
                       "NOT RECOVERED", "RECOVERED/RESOLVED", "Placebo", "Xanomeline High Dose"])
     widths = [12, 2, 11, 8, 40, 200, 1, 20, 8, 60, 3, 25]
     for i, width in enumerate(widths):
-        pool = np.array([" ".join(rng.choice(words, 12))[: rng.integers(1, width + 1)].strip() or "X" for _ in range(500)],
-                        dtype=object)
+        phrases = (" ".join(rng.choice(words, 12))[: rng.integers(1, width + 1)].strip() for _ in range(500))
+        pool = np.array([p or "X" for p in phrases], dtype=object)
         col = pool[rng.integers(0, len(pool), rows)]
         col[rng.random(rows) < 0.05] = None
         data[f"C{i:02d}"] = col

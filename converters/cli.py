@@ -103,5 +103,34 @@ def summary_table(results: list[ConvertResult]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 
 
+# --- define: Define-XML 2.1 for an existing package (converters/define) ---------------------------
+
+@main.command("define")
+@click.argument("package_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--study", "study_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Study folder whose study.toml names the study (else TS and STUDYID in the data).")
+def define_cmd(package_dir: Path, study_dir: Path | None) -> None:
+    """Regenerate define.xml, define2-1.xsl and define.html for the sdtm/ and adam/ folders of a package."""
+    from converters.define import DefineError, write_define
+    from converters.define.build import standard_for_folder
+    from schemas.config import load_config
+
+    config = load_config(study_dir) if study_dir else None
+    done = 0
+    for sub in ("sdtm", "adam"):
+        if not (package_dir / sub).is_dir():
+            continue
+        try:
+            out = write_define(package_dir, standard_for_folder(sub), config)
+        except DefineError as exc:
+            _echo_err(f"error: {sub}: {exc}")
+            sys.exit(EXIT_INPUT)
+        click.echo(f"{sub}: wrote {out}")
+        done += 1
+    if not done:
+        _echo_err(f"error: {package_dir} has no sdtm/ or adam/ folder")
+        sys.exit(EXIT_USAGE)
+
+
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from converters.package.atomic import staged_output
 from converters.package.manifest import build_manifest, write_json
+from converters.adam.build import derive_adam_from_folder
 from converters.problems import Problem, has_errors, problems_json
 from converters.sdtm.ae import map_ae
 from converters.sdtm.conform import conform
@@ -24,6 +25,8 @@ from converters.source.load import StudySource, load_study
 from converters.xpt import XptError, XptVariable, write_xpt
 from schemas.config import CONFIG_NAMES, StudyConfig
 from specs import Dataset, dataset
+
+SDTM, ADAM = "sdtmig-3.4", "adamig-1.3"
 
 Progress = Callable[[str], None]
 
@@ -72,6 +75,42 @@ def xpt_variables(spec: Dataset, frame: pd.DataFrame) -> list[XptVariable]:
             for v in spec.variables if v.name in frame.columns]
 
 
+def conform_all(frames: dict[str, pd.DataFrame], standard: str) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Each frame conformed to its spec (empty SUPP-- datasets are not submitted)."""
+    out, problems = {}, []
+    for name, frame in frames.items():
+        if frame.empty and name.startswith("SUPP"):
+            continue
+        out[name], found = conform(frame, dataset(name, standard), req_non_null=standard.startswith("sdtm"))
+        problems += found
+    return out, problems
+
+
+def write_conformed(folder: Path, frames: dict[str, pd.DataFrame], standard: str, created: dt.datetime,
+                    transliterate: bool = False) -> dict[str, int]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        spec = dataset(name, standard)
+        write_xpt(folder / f"{name.lower()}.xpt", frame, dataset=name, label=spec.label,
+                  variables=xpt_variables(spec, frame), created=created, transliterate=transliterate)
+    return {name: len(frame) for name, frame in frames.items()}
+
+
+def write_adam(sdtm_dir: Path, adam_dir: Path, config: StudyConfig | None, created: dt.datetime,
+               transliterate: bool = False) -> dict[str, int]:
+    """ADaM from the SDTM XPT files just written (never from the raw source)."""
+    frames, problems = conform_all(derive_adam_from_folder(sdtm_dir, config), ADAM)
+    if has_errors(problems):
+        raise ConformError(problems)
+    return write_conformed(adam_dir, frames, ADAM, created, transliterate)
+
+
+class ConformError(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} conformance problem(s)")
+        self.problems = problems
+
+
 def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False,
                   progress: Progress = lambda msg: None) -> ConvertResult:
     """Convert one study folder; write ``out_dir`` only when everything succeeded."""
@@ -83,17 +122,14 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
     if not src.ok:
         return result
     progress(f"{study_dir.name}: mapping SDTM")
-    conformed: dict[str, pd.DataFrame] = {}
+    mapped = map_sdtm(src)
+    conformed, problems = conform_all({name: frame for name, (frame, _) in mapped.items()}, SDTM)
+    result.problems += problems
     written: dict[str, dict[str, int]] = {}
-    for name, (frame, sources) in map_sdtm(src).items():
-        if frame.empty and name.startswith("SUPP"):
-            continue
-        spec = dataset(name)
-        frame, problems = conform(frame, spec)
-        result.problems += problems
-        conformed[name] = frame
+    for name, (_, sources) in mapped.items():
         for form, n in sources.items():
-            written.setdefault(form, {})[name] = len(frame) if n is None else n
+            if name in conformed:
+                written.setdefault(form, {})[name] = len(conformed[name]) if n is None else n
     if has_errors(result.problems):
         return result
     progress(f"{study_dir.name}: writing XPT")
@@ -101,12 +137,9 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
     try:
         with staged_output(out_dir) as stage:
             sdtm = stage / "sdtm"
-            sdtm.mkdir()
-            for name, frame in conformed.items():
-                spec = dataset(name)
-                write_xpt(sdtm / f"{name.lower()}.xpt", frame, dataset=name, label=spec.label,
-                          variables=xpt_variables(spec, frame), created=created, transliterate=transliterate)
-                result.records[name] = len(frame)
+            result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate))
+            progress(f"{study_dir.name}: deriving ADaM")
+            result.records.update(write_adam(sdtm, stage / "adam", src.config, created, transliterate))
             write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
             rejected = _rejected_rows(src)
             inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
@@ -117,6 +150,9 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
     except XptError as exc:
         result.problems += [Problem(f"{p.dataset.lower()}.xpt", p.record, p.variable, str(p.value), p.rule, p.message)
                             for p in exc.problems]
+        return result
+    except ConformError as exc:
+        result.problems += exc.problems
         return result
     result.ok, result.out_dir = True, Path(out_dir)
     return result

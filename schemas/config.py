@@ -66,11 +66,18 @@ class SourceFile(_Strict):
     encoding: Literal["utf-8", "utf-8-sig"] = "utf-8-sig"
 
 
+class AdamOptions(_Strict):
+    dose_groups: dict[str, str] = Field(
+        default_factory=dict, description="ARMCD -> analysis dose group (ADSL TRT01AG1), in display order.")
+    landmark_visit: str | None = Field(default=None, description="Visit of the landmark response (default MONTH 3).")
+
+
 class StudyConfig(_Strict):
     study: Study
     arms: tuple[Arm, ...] = Field(min_length=1)
     treatments: tuple[Treatment, ...] = Field(min_length=1)
     sources: dict[str, SourceFile]
+    adam: AdamOptions = Field(default_factory=AdamOptions)
 
     @model_validator(mode="after")
     def _consistent(self) -> "StudyConfig":
@@ -80,6 +87,9 @@ class StudyConfig(_Strict):
             raise ValueError(f"sources: missing form(s) {', '.join(sorted(missing))}")
         if unknown:
             raise ValueError(f"sources: unknown form(s) {', '.join(sorted(unknown))}; known: {', '.join(FORMS)}")
+        for armcd in self.adam.dose_groups:
+            if self.arm(armcd) is None:
+                raise ValueError(f"adam.dose_groups: '{armcd}' is not an armcd of arms")
         names = {t.name for t in self.treatments}
         for arm in self.arms:
             if arm.treatment not in names:

@@ -6,6 +6,7 @@ beside this module; code reads it through these functions only.
 from __future__ import annotations
 
 import csv
+import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -153,3 +154,10 @@ def table(name: str, standard: str = "sdtmig-3.4") -> tuple[dict[str, str], ...]
 def value_map(name: str, standard: str = "sdtmig-3.4") -> dict[str, str]:
     """A source-value -> submission-value map from value_maps.csv."""
     return {r["source_value"]: r["target_value"] for r in table("value_maps", standard) if r["map"] == name}
+
+
+@lru_cache(maxsize=None)
+def toml_spec(name: str, standard: str = "adamig-1.3") -> dict:
+    """A TOML spec of a standard (analysis definitions, time-to-event sources and parameters)."""
+    with open(HERE / standard / f"{name}.toml", "rb") as fh:
+        return tomllib.load(fh)

@@ -45,6 +45,7 @@ CASES = [
     ("SRC-REQUIRED", "ex", changed(EX, 2, route=None), "ex.jsonl", 3, "route", ""),
     ("SRC-REQUIRED", "subjects", changed(SUBJECTS, 1, sex=""), "subjects.csv", 3, "sex", ""),
     ("SRC-REQUIRED", "aes", changed(AES, 1, preferred_term=""), "ae.csv", 3, "preferred_term", ""),
+    ("SRC-REQUIRED", "subjects", changed(SUBJECTS, 1, age=""), "subjects.csv", 3, "age", ""),
 ]
 
 

@@ -9,7 +9,7 @@ from converters.source.load import load_study
 from converters.source.fields import required_fields
 from converters.source.read import read_source
 from schemas.source import Subject
-from studybuilder import AES, CONFIG, EX, RS, SUBJECTS, changed, make_study, without_field, write_csv, write_jsonl
+from studybuilder import AES, CONFIG, EX, RS, SUBJECTS, changed, make_study, without_field
 
 
 def only(problems, rule):

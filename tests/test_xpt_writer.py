@@ -345,6 +345,37 @@ def test_failed_write_keeps_previous_file(tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o644
 
 
+def test_row_blocks_join_seamlessly(monkeypatch, tmp_path):
+    from converters.xpt import writer
+
+    rng = np.random.default_rng(7)
+    n = 1000
+    frame = pd.DataFrame({
+        "ID": [f"S-{i:04d}" for i in range(n)],
+        "TXT": pd.Series(np.where(rng.random(n) < 0.3, None, rng.choice(["a", "bb b", "ccc cc c", ""], n)),
+                         dtype=object),
+        "VAL": np.where(rng.random(n) < 0.2, np.nan, rng.standard_normal(n)),
+    })
+    variables = [XptVariable("ID", "Id", "Char"), XptVariable("TXT", "Text", "Char"),
+                 XptVariable("VAL", "Value", "Num")]
+    one_block = encode_xpt(frame, dataset="T", label="", variables=variables, created=CREATED)
+    monkeypatch.setattr(writer, "BLOCK_BYTES", 7 * 22)  # 7 rows of 22 bytes per block: 143 blocks
+    many = encode_xpt(frame, dataset="T", label="", variables=variables, created=CREATED)
+    assert many == one_block
+    write_xpt(tmp_path / "t.xpt", frame, dataset="T", label="", variables=variables, created=CREATED)
+    assert (tmp_path / "t.xpt").read_bytes() == one_block
+    df, _ = read_xpt(tmp_path / "t.xpt")
+    assert df["ID"].tolist() == frame["ID"].tolist()
+    assert df["TXT"].tolist() == frame["TXT"].fillna("").tolist()
+    np.testing.assert_array_equal(df["VAL"].to_numpy(), frame["VAL"].to_numpy())
+
+
+def test_no_variables_is_an_error():
+    with pytest.raises(XptError) as ei:
+        encode_xpt(pd.DataFrame(), dataset="T", label="", variables=[], created=CREATED)
+    assert problems(ei) == [("T", None, None, "XPT-VAR-COUNT")]
+
+
 # --- SAS-written reference files --------------------------------------------------------------------
 
 def _pilot_variables(meta, frame) -> list[XptVariable]:
@@ -357,7 +388,8 @@ def _pilot_variables(meta, frame) -> list[XptVariable]:
 
 
 @pytest.mark.skipif(not PILOT.is_dir(), reason="shared reference data absent")
-@pytest.mark.parametrize("name", ["dm", "ae", "ex", "suppdm", "ta", "sv"])
+@pytest.mark.parametrize("name", ["ae", "cm", "dm", "ds", "ex", "mh", "relrec", "sc", "se", "suppae", "suppdm",
+                                  "suppds", "sv", "ta", "te", "ti", "tv"])
 def test_rewrite_of_sas_written_pilot_file(tmp_path, name):
     src = PILOT / f"{name}.xpt"
     ref = src.read_bytes()

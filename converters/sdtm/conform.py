@@ -6,12 +6,15 @@ import pandas as pd
 from converters.problems import ERROR, WARNING, Problem
 from specs import Dataset, codelist
 
+SAS_EPOCH = pd.Timestamp("1960-01-01")
 
-def conform(frame: pd.DataFrame, spec: Dataset) -> tuple[pd.DataFrame, list[Problem]]:
+
+def conform(frame: pd.DataFrame, spec: Dataset, *, req_non_null: bool = True) -> tuple[pd.DataFrame, list[Problem]]:
     """Keep the spec's variables in spec order with spec types.
 
     Permissible variables with no value at all are dropped (core "Perm": submitted only when
-    collected or derived); Required and Expected ones always stay. Values of
+    collected or derived); Required and Expected ones always stay. ``req_non_null``: SDTM "Req" also
+    means never null; ADaM "Req" only means present (ADaMIG 1.3 section 3.1.1). Values of
     controlled variables are checked against their codelist: a value outside a non-extensible list is
     an error, outside an extensible one a warning.
     """
@@ -26,11 +29,14 @@ def conform(frame: pd.DataFrame, spec: Dataset) -> tuple[pd.DataFrame, list[Prob
         col = frame[var.name]
         if var.is_char:
             col = col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            # SAS date: days since 1960-01-01, shown with the spec's DATE9. format
+            col = (col - SAS_EPOCH).dt.days.astype("float64")
         else:
             col = pd.to_numeric(col, errors="raise").astype("float64")
         if var.core == "Perm" and col.isna().all():
             continue
-        if var.core == "Req":
+        if var.core == "Req" and req_non_null:
             for i in col.index[col.isna()]:
                 problems.append(Problem(file, int(i) + 1, var.name, "", "SDTM-REQUIRED",
                                         f"{var.name} is required and empty"))

@@ -83,6 +83,8 @@ def check_variables(dataset: str, variables: Sequence[XptVariable]) -> list[XptP
         out += _label_problems(dataset, name, var.label, "XPT-VAR-LABEL")
         out += _type_and_length(dataset, var)
         out += _format_problems(dataset, var)
+    if not variables:
+        out.append(XptProblem(dataset, None, None, 0, "XPT-VAR-COUNT", "a dataset needs at least one variable"))
     if len(variables) > 9999:  # NAMESTR header holds the count in four digits
         out.append(XptProblem(dataset, None, None, len(variables), "XPT-VAR-COUNT",
                               "XPORT v5 holds at most 9999 variables"))

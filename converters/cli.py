@@ -92,6 +92,39 @@ def convert(studies: tuple[Path, ...], out: Path, jobs: int, transliterate: bool
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_INPUT)
 
 
+@main.command()
+@click.argument("sdtm_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Package folder to write.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="study.toml with [adam] options (dose groups, landmark visit) and the package timestamp.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
+def adam(sdtm_dir: Path, out: Path, config_path: Path | None, quiet: bool) -> None:
+    """Derive ADaM (ADSL, ADRS, ADTTE) from an existing SDTM folder, made by this tool or another."""
+    from converters.adam.sdtm_in import SdtmInputError
+    from converters.pipeline import adam_package
+    from converters.source.load import load_config_problems
+
+    config = None
+    if config_path is not None:
+        config, problems = load_config_problems(config_path.parent, config_path.name)
+        if config is None:
+            click.echo(format_table(problems))
+            sys.exit(EXIT_INPUT)
+    try:
+        check_output_folder(out)
+        res = adam_package(sdtm_dir, out, config, progress=(lambda m: None) if quiet else _echo_err)
+    except OutputFolderError as exc:
+        _echo_err(f"error: {exc}")
+        sys.exit(EXIT_USAGE)
+    except SdtmInputError as exc:
+        _echo_err(f"error: {exc}")
+        sys.exit(EXIT_INPUT)
+    if res.problems:
+        click.echo(format_table(res.problems))
+    click.echo(summary_table([res]))
+    sys.exit(EXIT_OK if res.ok else EXIT_INPUT)
+
+
 def summary_table(results: list[ConvertResult]) -> str:
     rows = [("study", "status", "errors", "warnings", "records")]
     for r in results:

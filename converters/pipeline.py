@@ -147,15 +147,49 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
                                       rows_read=src.rows_read, rows_rejected=rejected, written=written,
                                       unmapped=UNMAPPED, package_dir=stage)
             write_json(stage / "reports" / "manifest.json", manifest)
-    except XptError as exc:
-        result.problems += [Problem(f"{p.dataset.lower()}.xpt", p.record, p.variable, str(p.value), p.rule, p.message)
-                            for p in exc.problems]
-        return result
-    except ConformError as exc:
-        result.problems += exc.problems
+    except (XptError, ConformError) as exc:
+        result.problems += _problems_of(exc)
         return result
     result.ok, result.out_dir = True, Path(out_dir)
     return result
+
+
+def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = None, *,
+                 transliterate: bool = False, progress: Progress = lambda msg: None) -> ConvertResult:
+    """``cdisc adam``: ADaM (and its reports) from an existing SDTM folder, written atomically to out_dir."""
+    sdtm_dir = Path(sdtm_dir)
+    result = ConvertResult(study=sdtm_dir.name, ok=False)
+    created = package_timestamp(config) if config else sdtm_timestamp(sdtm_dir)
+    try:
+        progress(f"{sdtm_dir}: deriving ADaM")
+        with staged_output(out_dir) as stage:
+            result.records.update(write_adam(sdtm_dir, stage / "adam", config, created, transliterate))
+            inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
+            manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
+                                      inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
+                                      package_dir=stage)
+            write_json(stage / "reports" / "manifest.json", manifest)
+    except (XptError, ConformError) as exc:
+        result.problems += _problems_of(exc)
+        return result
+    result.ok, result.out_dir = True, Path(out_dir)
+    return result
+
+
+def sdtm_timestamp(sdtm_dir: Path) -> dt.datetime:
+    """Without a configuration, ADaM headers carry the SDTM DM file's own creation time (reproducible)."""
+    import pyreadstat
+
+    _, meta = pyreadstat.read_xport(str(Path(sdtm_dir) / "dm.xpt"), metadataonly=True)
+    created = meta.creation_time
+    return created if isinstance(created, dt.datetime) else dt.datetime(1960, 1, 1)
+
+
+def _problems_of(exc: Exception) -> list[Problem]:
+    if isinstance(exc, XptError):
+        return [Problem(f"{p.dataset.lower()}.xpt", p.record, p.variable, str(p.value), p.rule, p.message)
+                for p in exc.problems]
+    return list(exc.problems)
 
 
 def _rejected_rows(src: StudySource) -> dict[str, int]:

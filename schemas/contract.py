@@ -1,6 +1,7 @@
 """Render the source contract as Markdown (the README's contract section is checked against this).
 
-    python -m schemas.contract
+    python -m schemas.contract              # print it
+    python -m schemas.contract README.md    # rewrite the section between the contract markers
 """
 from __future__ import annotations
 
@@ -66,5 +67,20 @@ def render() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+START, END = "<!-- contract:start -->", "<!-- contract:end -->"
+
+
+def update(path: str) -> None:
+    text = open(path, encoding="utf-8").read()
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    open(path, "w", encoding="utf-8").write(f"{head}{START}\n{render()}{END}{tail}")
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    import sys
+
+    if len(sys.argv) > 1:
+        update(sys.argv[1])
+    else:
+        print(render(), end="")

@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sscart19"
 
 CONFIG = """\
@@ -129,3 +131,76 @@ def changed(rows: list[dict], index: int, **changes) -> list[dict]:
 def without_field(rows: list[dict], name: str) -> list[dict]:
     """A copy of ``rows`` with the column ``name`` removed from every row."""
     return [{k: v for k, v in r.items() if k != name} for r in rows]
+
+
+# --- SDTM frames built by hand, for the ADaM derivations (converters.adam) -------------------------
+
+def sdtm_subject(subjid: str, *, infused: str | None = "2021-02-01", last: str | None = "2022-06-30",
+                 death: str | None = None, age: float | None = 30, armcd: str | None = "DL1",
+                 arm: str = "Drug 1x10^6 cells/kg", screen_failure: bool = False, studyid: str = "S1") -> dict:
+    """One subject: a DM row plus the investigational EX record of ``infused`` (None: not treated)."""
+    if screen_failure:
+        armcd, infused = None, None
+    treated = infused is not None
+    return dict(STUDYID=studyid, USUBJID=f"{studyid}-{subjid}", SUBJID=subjid, SITEID="01", AGE=age,
+                AGEU="YEARS", SEX="F", RACE="ASIAN", ETHNIC="NOT HISPANIC OR LATINO", COUNTRY="CHN",
+                ARMCD=armcd, ARM=arm if armcd else None, ACTARMCD=armcd if treated else None,
+                ACTARM=arm if armcd and treated else None,
+                ARMNRS="SCREEN FAILURE" if screen_failure else (None if treated else "ASSIGNED, NOT TREATED"),
+                DTHFL="Y" if death else None, DTHDTC=death, RFPENDTC=death or last, _infused=infused)
+
+
+def _object_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as object with None for missing, as converters.adam.sdtm_in.read_sdtm gives them."""
+    out = frame.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def sdtm_frames(subjects: list[dict], assessments: list[tuple] = (), *, cutoff: str = "2022-12-31",
+                death_causes: dict[str, str] | None = None, doses: dict[str, float] | None = None,
+                lymphodepletion: bool = True) -> dict[str, pd.DataFrame]:
+    """DM, EX, RS, TS and SUPPDM frames with the variables the ADaM derivations read.
+
+    ``assessments``: (subjid, visit, visitnum, date, overall response[, MRD status]) tuples; each gives
+    an OVRLRESP RS record and, when an MRD status is given, an MRDRESP record, RSSEQ numbered per subject
+    in the order given. ``doses``: EXDOSE per ARMCD (default 1.0).
+    """
+    studyid = subjects[0]["STUDYID"]
+    dm = _object_columns(pd.DataFrame([{k: v for k, v in s.items() if not k.startswith("_")} for s in subjects]))
+    dm["AGE"] = dm["AGE"].astype("float64")
+    ex_rows = []
+    for s in subjects:
+        if s["_infused"] is None:
+            continue
+        if lymphodepletion:  # fludarabine days before the infusion: never the treatment start
+            ld = (pd.Timestamp(s["_infused"][:10]) - pd.Timedelta(days=5)).strftime("%Y-%m-%d")
+            ex_rows.append(dict(USUBJID=s["USUBJID"], EXTRT="FLUDARABINE", EXCAT="LYMPHODEPLETION",
+                                EXDOSE=30.0, EXSTDTC=ld, EXENDTC=ld))
+        ex_rows.append(dict(USUBJID=s["USUBJID"], EXTRT="DRUG", EXCAT="INVESTIGATIONAL",
+                            EXDOSE=(doses or {}).get(s["ACTARMCD"], 1.0), EXSTDTC=s["_infused"],
+                            EXENDTC=s["_infused"]))
+    ex = pd.DataFrame(ex_rows, columns=["USUBJID", "EXTRT", "EXCAT", "EXDOSE", "EXSTDTC", "EXENDTC"])
+    ex.insert(0, "STUDYID", studyid)
+    ex["EXSEQ"] = (ex.groupby("USUBJID").cumcount() + 1).astype("float64")
+    rs_rows, seq = [], {}
+    for subjid, visit, visitnum, date, ovrl, *mrd in assessments:
+        usubjid = f"{studyid}-{subjid}"
+        for testcd, value in (("OVRLRESP", ovrl), ("MRDRESP", mrd[0] if mrd else None)):
+            if value is None:
+                continue
+            seq[usubjid] = seq.get(usubjid, 0) + 1
+            rs_rows.append(dict(STUDYID=studyid, USUBJID=usubjid, RSSEQ=float(seq[usubjid]), RSTESTCD=testcd,
+                                RSORRES=value, RSSTRESC=value, VISITNUM=float(visitnum), VISIT=visit, RSDTC=date))
+    rs = pd.DataFrame(rs_rows, columns=["STUDYID", "USUBJID", "RSSEQ", "RSTESTCD", "RSORRES", "RSSTRESC",
+                                        "VISITNUM", "VISIT", "RSDTC"])
+    rs["RSSEQ"], rs["VISITNUM"] = rs["RSSEQ"].astype("float64"), rs["VISITNUM"].astype("float64")
+    ts = pd.DataFrame({"STUDYID": studyid, "TSSEQ": 1.0, "TSPARMCD": ["SSTDTC", "DCUTDTC"],
+                       "TSVAL": ["2021-01-04", cutoff]})
+    supp = pd.DataFrame([dict(STUDYID=studyid, RDOMAIN="DM", USUBJID=f"{studyid}-{k}", QNAM="DTHCAUS",
+                              QLABEL="Cause of Death", QVAL=v) for k, v in (death_causes or {}).items()],
+                        columns=["STUDYID", "RDOMAIN", "USUBJID", "QNAM", "QLABEL", "QVAL"])
+    return {"DM": dm, "EX": _object_columns(ex), "RS": _object_columns(rs), "TS": _object_columns(ts),
+            "SUPPDM": _object_columns(supp)}

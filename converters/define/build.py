@@ -216,7 +216,8 @@ def _item_group(doc: _Doc, spec: Dataset, file: XptFile, labels: dict[str, str])
         raise DefineError(f"{file.path.name}: variable(s) {', '.join(unknown)} not in specs/{doc.std.folder}")
     tabulation = doc.std.purpose == "Tabulation"
     with_vlm = _value_lists(doc, spec, file)
-    one_per_subject = spec.structure.lower().startswith("one record per subject") or "USUBJID" not in cols
+    # Repeating="No": at most one record per subject (DM, ADSL) or no subjects at all (trial design)
+    one_per_subject = spec.structure.lower().rstrip(". ") == "one record per subject" or "USUBJID" not in cols
     domain = (spec.name[4:] if spec.name.startswith("SUPP") else spec.name) if tabulation else None
     group = el("ItemGroupDef", {
         "OID": f"IG.{spec.name}", "Domain": domain, "Name": spec.name,
@@ -305,6 +306,10 @@ def _ordered(std: StandardRef, files: list[XptFile]) -> list[tuple[Dataset, XptF
     unknown = [f.path.name for f in files if f.name not in spec_all]
     if unknown:
         raise DefineError(f"dataset(s) {', '.join(unknown)} have no spec in specs/{std.folder}/datasets.csv")
+    names = [f.name for f in files]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DefineError(f"dataset(s) {', '.join(twice)} stored in more than one file")
     order = list(spec_all)
     return [(spec_all[f.name], f) for f in sorted(files, key=lambda f: order.index(f.name))]
 

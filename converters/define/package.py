@@ -44,7 +44,8 @@ class StudyInfo:
 
 
 def read_xpt(path: Path) -> XptFile:
-    frame, meta = pyreadstat.read_xport(str(path))
+    # raw numbers: SAS dates stay day counts, their DATE9. format is metadata (def:DisplayFormat)
+    frame, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
     char = {c: meta.readstat_variable_types[c] == "string" for c in meta.column_names}
     frame = frame.astype({c: object for c, is_char in char.items() if is_char})
     for c, is_char in char.items():

@@ -74,7 +74,9 @@ def findings_slices(spec: Dataset, file: XptFile, standard: str) -> list[Slice]:
     for value in _present(file, key):
         row = tests.get(value, {})
         src, _, std = (row.get("value_map") or "").partition("->")
-        label = row.get(f"{dom.lower()}test") or value
+        # the test name as submitted (--TEST), else as specified
+        names = rows_for(file, key, value).get(f"{dom}TEST", pd.Series(dtype=object)).dropna()
+        label = (str(names.iloc[0]) if len(names) else "") or row.get(f"{dom.lower()}test") or value
         for suffix, cl, what in (("ORRES", src, "result as collected"), ("STRESC", std, "standardized result"),
                                  ("STRESN", "", "numeric standardized result")):
             target = f"{dom}{suffix}"

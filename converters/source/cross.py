@@ -48,7 +48,9 @@ DATE_FIELDS = {
 START_END = {"adverse_events": ("start_date", "end_date"), "exposure": ("start_date", "end_date")}
 
 
-def check_cross_records(config: StudyConfig, forms: dict[str, FormRecords]) -> list[Problem]:
+def check_cross_records(config: StudyConfig, forms: dict[str, FormRecords],
+                        rejected_subjects: frozenset[str] = frozenset()) -> list[Problem]:
+    """``rejected_subjects``: ids of subject rows that failed field rules (already reported there)."""
     problems: list[Problem] = []
     problems += _duplicates(forms)
     subjects = {s.subject_id: s for s, _ in forms["subjects"]}
@@ -56,7 +58,7 @@ def check_cross_records(config: StudyConfig, forms: dict[str, FormRecords]) -> l
     cutoff = dt.date.fromisoformat(config.study.data_cutoff)
     for name, form in forms.items():
         for rec, row in form:
-            if name != "subjects" and rec.subject_id not in subjects:
+            if name != "subjects" and rec.subject_id not in subjects and rec.subject_id not in rejected_subjects:
                 problems.append(_p(form, row, "subject_id", rec.subject_id, "SRC-SUBJECT-UNKNOWN",
                                    f"subject '{rec.subject_id}' is not in the subjects file"))
             for f in DATE_FIELDS[name]:

@@ -46,12 +46,14 @@ def validate_rows(table: SourceTable, model: type[SourceRecord]) -> tuple[list[S
             index, *loc = err["loc"]
             field = ".".join(str(p) for p in loc)
             raw = table.rows[index].get(loc[0]) if loc else None
-            message = err["msg"]
-            if err["type"] == "missing":
-                message = f"required field '{field}' is empty"
-            bad.setdefault(index, []).append(Problem(
-                table.file, table.row_numbers[index], field, "" if raw is None else str(raw),
-                RULES.get(err["type"], "SRC-VALUE"), message))
+            rows = bad.setdefault(index, [])
+            if loc and loc[0] in table.missing_columns:
+                continue  # the row is rejected; the missing column was reported once
+            rule, message = RULES.get(err["type"], "SRC-VALUE"), err["msg"]
+            if err["type"] == "missing" or (raw is None and loc and model.model_fields[loc[0]].is_required()):
+                rule, message = RULES["missing"], f"required field '{field}' is empty"
+            rows.append(Problem(table.file, table.row_numbers[index], field, "" if raw is None else str(raw),
+                                rule, message))
     good = [i for i in range(len(table.rows)) if i not in bad]
     records = adapter.validate_python([table.rows[i] for i in good])
     return records, [table.row_numbers[i] for i in good], [p for ps in bad.values() for p in ps]

@@ -33,8 +33,7 @@ class StudySource:
         return self.config is not None and not has_errors(self.problems)
 
 
-def load_config_problems(folder: Path) -> tuple[StudyConfig | None, list[Problem]]:
-    name = CONFIG_NAMES[0]
+def load_config_problems(folder: Path, name: str = CONFIG_NAMES[0]) -> tuple[StudyConfig | None, list[Problem]]:
     path = folder / name
     if not path.is_file():
         return None, [Problem(name, None, "", "", "CFG-MISSING", f"no {name} in {folder}")]
@@ -62,6 +61,7 @@ def load_study(folder: Path) -> StudySource:
         return src
     root = folder.resolve()
     forms: dict[str, FormRecords] = {}
+    rejected_subjects: set[str] = set()
     for form, (model, _) in FORMS.items():
         spec = src.config.sources[form]
         path = (folder / spec.path)
@@ -80,8 +80,11 @@ def load_study(folder: Path) -> StudySource:
         records, rows, problems = validate_rows(table, model)
         src.problems += problems
         forms[form] = FormRecords(spec.path, records, rows)
+        if form == "subjects":
+            valid = {r.subject_id for r in records}
+            rejected_subjects = {str(r.get("subject_id")).strip() for r in table.rows if r.get("subject_id") is not None} - valid
     if len(forms) == len(FORMS):
-        src.problems += check_cross_records(src.config, forms)
+        src.problems += check_cross_records(src.config, forms, frozenset(rejected_subjects))
     for form, fr in forms.items():
         model = FORMS[form][0]
         frame = pd.DataFrame([r.model_dump() for r in fr.records], columns=list(model.model_fields))

@@ -31,6 +31,7 @@ class SourceTable:
     row_numbers: list[int] = field(default_factory=list)
     rows_read: int = 0
     problems: list[Problem] = field(default_factory=list)
+    missing_columns: set[str] = field(default_factory=set)  # reported once against the header
 
 
 def decode_text(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
@@ -96,6 +97,7 @@ def _read_csv(text: str, table: SourceTable, rename: dict[str, str], fields: dic
         keep = _check_columns(columns, table, fields, 1)
         for name, required in fields.items():
             if required and name not in keep:
+                table.missing_columns.add(name)
                 table.problems.append(Problem(table.file, 1, name, "", RULE_COLUMN_MISSING,
                                               f"required column '{name}' is missing"))
         index = [(i, c) for i, c in enumerate(columns) if c in keep]

@@ -25,7 +25,7 @@ def main(summary_path: str, report_path: str, allow_path: str) -> int:
     for (rule, ds), n in sorted(counts.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         entry = allow.get(rule)
         if entry and (not entry.get("datasets") or ds in entry["datasets"]):
-            print(f"allowed  {rule} {ds}: {n}  ({entry['reason']})")
+            print(f"allowed  {rule} {ds}: {n}  ({' '.join(entry['reason'].split())[:100]}...)")
         else:
             print(f"FINDING  {rule} {ds}: {n}  not in the allowlist")
             bad += 1

@@ -12,6 +12,7 @@ import pandas as pd
 from converters.package.atomic import staged_output
 from converters.package.manifest import build_manifest, write_json
 from converters.adam.build import derive_adam_from_folder
+from converters.define import DefineError, write_define
 from converters.problems import Problem, has_errors, problems_json
 from converters.sdtm.ae import map_ae
 from converters.sdtm.conform import conform
@@ -140,6 +141,9 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
             result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate))
             progress(f"{study_dir.name}: deriving ADaM")
             result.records.update(write_adam(sdtm, stage / "adam", src.config, created, transliterate))
+            progress(f"{study_dir.name}: writing define.xml")
+            write_define(stage, SDTM, src.config)
+            write_define(stage, ADAM, src.config)
             write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
             rejected = _rejected_rows(src)
             inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
@@ -147,7 +151,7 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
                                       rows_read=src.rows_read, rows_rejected=rejected, written=written,
                                       unmapped=UNMAPPED, package_dir=stage)
             write_json(stage / "reports" / "manifest.json", manifest)
-    except (XptError, ConformError) as exc:
+    except (XptError, ConformError, DefineError) as exc:
         result.problems += _problems_of(exc)
         return result
     result.ok, result.out_dir = True, Path(out_dir)
@@ -164,12 +168,13 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
         progress(f"{sdtm_dir}: deriving ADaM")
         with staged_output(out_dir) as stage:
             result.records.update(write_adam(sdtm_dir, stage / "adam", config, created, transliterate))
+            write_define(stage, ADAM, config)
             inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
             manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
                                       inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
                                       package_dir=stage)
             write_json(stage / "reports" / "manifest.json", manifest)
-    except (XptError, ConformError) as exc:
+    except (XptError, ConformError, DefineError) as exc:
         result.problems += _problems_of(exc)
         return result
     result.ok, result.out_dir = True, Path(out_dir)
@@ -189,6 +194,8 @@ def _problems_of(exc: Exception) -> list[Problem]:
     if isinstance(exc, XptError):
         return [Problem(f"{p.dataset.lower()}.xpt", p.record, p.variable, str(p.value), p.rule, p.message)
                 for p in exc.problems]
+    if isinstance(exc, DefineError):
+        return [Problem("define.xml", None, "", "", "DEFINE", str(exc))]
     return list(exc.problems)
 
 

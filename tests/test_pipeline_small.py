@@ -54,7 +54,7 @@ def read(pkg: Path, name: str) -> tuple[pd.DataFrame, object]:
 
 
 def test_package_layout(pkg: Path):
-    assert sorted(p.name for p in (pkg / "sdtm").iterdir()) == sorted(f"{n}.xpt" for n in DATASETS)
+    assert sorted(p.name for p in (pkg / "sdtm").glob("*.xpt")) == sorted(f"{n}.xpt" for n in DATASETS)
     assert {"manifest.json", "source-validation.json"} <= {p.name for p in (pkg / "reports").iterdir()}
     assert not [p for p in pkg.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
 

@@ -75,11 +75,13 @@ def derive_adrs(rs: pd.DataFrame, adsl: pd.DataFrame, analysis: dict) -> pd.Data
     treated = adsl[adsl["SAFFL"] == "Y"]
     ovr = assessments(rs, treated, analysis["response_test"])
     mrd = assessments(rs, treated, analysis["mrd_test"])
-    m3, m3fl = derive_landmark_response(ovr, analysis)
-    parts = [ovr, mrd, derive_best_response(ovr, analysis), m3, m3fl,
-             derive_mrd_negative_response(ovr, mrd, analysis, treated["USUBJID"]),
-             derive_first(ovr, analysis["responder"], "FRESP"),
-             derive_first(ovr, analysis["relapse_or_progression"], "RELPROG"), derive_death(treated)]
+    # derived parameters look only at assessments after the infusion (on or after TRTSDT)
+    post = ovr[ovr["ADT"] >= ovr["USUBJID"].map(treated.set_index("USUBJID")["TRTSDT"])]
+    m3, m3fl = derive_landmark_response(post, analysis)
+    parts = [ovr, mrd, derive_best_response(post, analysis), m3, m3fl,
+             derive_mrd_negative_response(post, mrd, analysis, treated["USUBJID"]),
+             derive_first(post, analysis["responder"], "FRESP"),
+             derive_first(post, analysis["relapse_or_progression"], "RELPROG"), derive_death(treated)]
     adrs = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     order = {p["paramcd"]: i for i, p in enumerate(analysis["adrs_params"])}
     names = {p["paramcd"]: p["param"] for p in analysis["adrs_params"]}

@@ -158,11 +158,12 @@ def test_follow_up_duration(mixed):
     assert adsl.loc[["S1-003", "S1-004"], "FUPDUR"].isna().all()
 
 
-def test_last_alive_and_follow_up_stop_at_the_cutoff():
+def test_follow_up_stops_at_the_cutoff_last_alive_keeps_the_contact():
     frames = sdtm_frames([sdtm_subject("001", last="2023-03-01")], cutoff="2022-12-31")
     adsl = adsl_of(frames)
     assert adsl.loc["S1-001", "DCUTDT"] == D("2022-12-31")
-    assert adsl.loc["S1-001", "LSTALVDT"] == D("2022-12-31")
+    # LSTALVDT is the data as collected; ADTTE censors it at the cutoff as "DATA CUTOFF"
+    assert adsl.loc["S1-001", "LSTALVDT"] == D("2023-03-01")
     assert adsl.loc["S1-001", "FUPDUR"] == (D("2022-12-31") - D("2021-02-01")).days + 1
 
 

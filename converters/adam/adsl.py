@@ -83,8 +83,9 @@ def derive_adsl(sdtm: dict[str, pd.DataFrame], analysis: dict, dose_groups: dict
     death = impute_first(adsl["DTHDTC"])
     adsl["DTHDT"] = death.where(death.isna() | adsl["TRTSDT"].isna() | (death >= adsl["TRTSDT"]), adsl["TRTSDT"])
     last = to_date(adsl["RFPENDTC"])
-    adsl["LSTALVDT"] = adsl["DTHDT"].fillna(last).clip(upper=cutoff)
-    adsl["FUPDUR"] = days_between(adsl["LSTALVDT"], adsl["TRTSDT"]).where(adsl["TRTSDT"].notna())
+    adsl["LSTALVDT"] = adsl["DTHDT"].fillna(last)
+    # follow-up ends at death or last contact, and never runs past the data cutoff
+    adsl["FUPDUR"] = days_between(adsl["LSTALVDT"].clip(upper=cutoff), adsl["TRTSDT"]).where(adsl["TRTSDT"].notna())
     adsl = adsl.merge(death_cause(sdtm.get("SUPPDM")), on="USUBJID", how="left")
     adsl["EFFFL"] = np.where(adsl["SAFFL"].eq("Y") & adsl["USUBJID"].isin(landmark_assessed(rs, analysis, cutoff)), "Y", "N")
     return adsl.drop(columns=["DTHDTC", "RFPENDTC"]).sort_values("USUBJID", kind="mergesort").reset_index(drop=True)

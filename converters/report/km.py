@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from lifelines import KaplanMeierFitter
-from lifelines.utils import median_survival_times, qth_survival_time
+from lifelines.utils import qth_survival_time
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
 COLLETT_EPS = 0.05       # Collett (2015) section 2.4.2: density over S in [0.45, 0.55]
@@ -19,7 +20,7 @@ def fit(time, event) -> KaplanMeierFitter:
 
 
 def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
+    return float(x) if x is not None and np.isfinite(x) else None
 
 
 def quantile_time(kmf: KaplanMeierFitter, p: float) -> float | None:
@@ -31,17 +32,28 @@ def median(kmf: KaplanMeierFitter) -> float | None:
     return quantile_time(kmf, 0.5)
 
 
-def median_ci_brookmeyer_crowley(kmf: KaplanMeierFitter) -> tuple[float | None, float | None]:
-    """Brookmeyer-Crowley 95% CI of the median with the log-log transform (SAS PROC LIFETEST default,
-    CONFTYPE=LOGLOG): the times whose pointwise log-log band for S(t) contains 0.5.
+def loglog_band(kmf: KaplanMeierFitter) -> pd.DataFrame:
+    """Pointwise 95% log-log band of S(t) (columns lower, upper), missing where S is 1 or 0.
 
-    lifelines' ``confidence_interval_`` is that band ("exponential Greenwood": exp(-exp(log(-log S)
-    +- z*sigma)), sigma^2 = Greenwood sum / (log S)^2), so the interval runs from the first time its
-    lower limit reaches 0.5 to the first time its upper limit does.
+    lifelines' ``confidence_interval_`` is this band ("exponential Greenwood": exp(-exp(log(-log S) +-
+    z sigma)), sigma^2 = Greenwood sum / (log S)^2, as SAS CONFTYPE=LOGLOG); log(-log S) is undefined at
+    S = 1 and S = 0, where lifelines fills 1 and 0 and SAS leaves the limits missing.
     """
-    band = median_survival_times(kmf.confidence_interval_)
-    lower, upper = band.iloc[0, 0], band.iloc[0, 1]
-    return _finite(lower), _finite(upper)
+    band = kmf.confidence_interval_.copy()
+    band.columns = ["lower", "upper"]
+    s = kmf.survival_function_.iloc[:, 0].reindex(band.index)
+    return band.where((s > 0) & (s < 1))
+
+
+def median_ci_brookmeyer_crowley(kmf: KaplanMeierFitter) -> tuple[float | None, float | None]:
+    """Brookmeyer-Crowley 95% CI of the median with the log-log transform (SAS PROC LIFETEST default):
+    the times whose pointwise band for S(t) contains 0.5, i.e. from the first time the band's lower
+    limit is <= 0.5 to the first time its upper limit is (None: not reached / not estimable). This is
+    lifelines' median_survival_times(confidence_interval_) except where S is 1 or 0 (see loglog_band)."""
+    band = loglog_band(kmf)
+    lower = band.index[band["lower"].le(0.5).to_numpy()]
+    upper = band.index[band["upper"].le(0.5).to_numpy()]
+    return (float(lower[0]) if len(lower) else None), (float(upper[0]) if len(upper) else None)
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,9 @@ def median_se_collett(kmf: KaplanMeierFitter) -> float | None:
     tab = event_table(kmf)
     i = int(np.searchsorted(tab.time, t50))
     s50 = tab.surv[i]
-    var = 0.0 if s50 == 0 else s50 ** 2 * tab.greenwood[i]
+    if s50 == 0:  # Greenwood's variance is undefined once every subject at risk has had the event
+        return None
+    var = s50 ** 2 * tab.greenwood[i]
     hi = tab.surv >= 0.5 + COLLETT_EPS
     lo = tab.surv <= 0.5 - COLLETT_EPS
     if not lo.any():
@@ -90,13 +104,14 @@ def median_ci_normal(kmf: KaplanMeierFitter) -> tuple[float | None, float | None
     return max(0.0, t50 - Z95 * se), t50 + Z95 * se
 
 
-def survival_at(kmf: KaplanMeierFitter, t: float) -> tuple[float, float, float] | None:
-    """S(t) with its log-log 95% CI; None when t is beyond the last observed time (not estimable)."""
+def survival_at(kmf: KaplanMeierFitter, t: float) -> tuple[float, float | None, float | None] | None:
+    """S(t) with its log-log 95% CI (None limits where S is 1 or 0); None when t is beyond the last
+    observed time (not estimable)."""
     if t > kmf.timeline.max():
         return None
     s = float(kmf.survival_function_.loc[:t].iloc[-1, 0])
-    band = kmf.confidence_interval_.loc[:t].iloc[-1]
-    return s, float(band.iloc[0]), float(band.iloc[1])
+    band = loglog_band(kmf).loc[:t].iloc[-1]
+    return s, _finite(band["lower"]), _finite(band["upper"])
 
 
 def at_risk(time, t: float) -> int:

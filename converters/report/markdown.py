@@ -12,17 +12,22 @@ def fmt_ci(ci: list) -> str:
     return f"{fmt(ci[0])}-{fmt(ci[1])}"
 
 
+def _pct(x) -> str:
+    return "NE" if x is None else f"{x * 100:.1f}"
+
+
 def _landmark(mark: dict) -> str:
     if mark["survival"] is None:
-        return "-"
-    return f"{mark['survival'] * 100:.1f}% ({mark['ci_lower'] * 100:.1f}-{mark['ci_upper'] * 100:.1f})"
+        return "NE"
+    return f"{_pct(mark['survival'])}% ({_pct(mark['ci_lower'])}-{_pct(mark['ci_upper'])})"
 
 
 def survival_markdown(report: dict, plots: dict[str, list[str]]) -> str:
     per_month = report["days_per_month"]
     lines = ["# Time-to-event summary", "",
              f"Computed from the ADaM datasets ADSL and ADTTE only. Months = days / {per_month}; "
-             "NR = not reached (or not estimable). Events are CNSR = 0.", "",
+             "NR = not reached or not estimable; NE = not estimable (beyond the last observed time, or a "
+             "CI where S(t) is 1 or 0). Events are CNSR = 0; n at risk at t counts times >= t.", "",
              "- Median: " + report["methods"]["median"],
              "- 95% CI (BC): " + report["methods"]["median_ci_bc_loglog"],
              "- 95% CI (SPSS): " + report["methods"]["median_ci_spss"],
@@ -59,10 +64,11 @@ def published_markdown(lines_: list[dict]) -> str:
     out = ["# Published figures vs figures derived from the package", "",
            f"{matched} of {len(checked)} checked figures match. Each figure is derived from the datasets named "
            "in 'From'; SDTM is used only where the ADaM package has no dataset for it (noted).", "",
-           "| Figure | Published | Derived | Match | From |", "|---|---|---|---|---|"]
+           "| Figure | Published | Derived | Unit | Match | From |", "|---|---:|---:|---|---|---|"]
     for x in lines_:
         match = ("yes" if x["match"] else "**NO**") if x["checked"] else "not checked"
-        out.append(f"| {x['figure']} | {x['published_text']} | {x['derived_text']} | {match} | {x['source']} |")
+        out.append(f"| {x['figure']} | {x['published_text']} | {x['derived_text']} | {x['unit']} | {match} | "
+                   f"{x['source']} |")
     notes = [x for x in lines_ if x.get("note")]
     if notes:
         out += ["", "Notes:", ""] + [f"- {x['figure']}: {x['note']}" for x in notes]

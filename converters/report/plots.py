@@ -3,6 +3,7 @@ censoring ticks, months on x, numbers at risk under each panel. Byte-reproducibl
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -52,48 +53,53 @@ def _risk_table(ax, curves: list[tuple[str, np.ndarray, str]], ticks: np.ndarray
     for row, (_, time_m, colour) in enumerate(reversed(curves)):
         for t in ticks:
             ax.text(t, row, str(km.at_risk(time_m, t)), ha="center", va="center", color=colour, fontsize=8)
-    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="y", length=0, pad=12)
     ax.tick_params(axis="x", labelbottom=False, length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     ax.set_title("Number at risk", loc="left", fontsize=8, pad=2)
 
 
+def _title(paramcd: str, param: str) -> str:
+    name = re.sub(r"\s*\((days|DAYS)\)$", "", param)  # the plot is in months
+    return f"{paramcd}: {name} - Kaplan-Meier estimate"
+
+
 def km_figure(rows: pd.DataFrame, groups: list[str], paramcd: str, param: str, per_month: float) -> Figure:
-    """Two panels (overall; by TRT01AG1) for the ADTTE rows of one parameter."""
+    """Two panels, overall above and by TRT01AG1 below, each with its numbers at risk."""
     with matplotlib.rc_context(RC):
         time_m = rows["AVAL"].to_numpy(float) / per_month
         event = (1 - rows["CNSR"]).to_numpy(int)
-        step = _tick_step(float(time_m.max()) if len(time_m) else 1.0)
-        x_max = max(step, step * math.ceil((time_m.max() if len(time_m) else 1.0) / step))
+        longest = float(time_m.max()) if len(time_m) else 1.0
+        step = _tick_step(longest)
+        x_max = step * max(1, math.ceil(longest / step))
         ticks = np.arange(0, x_max + step / 2, step)
-        n_groups = max(1, len(groups))
-        fig = Figure(figsize=(13, 5.2 + 0.22 * n_groups))
+        by_group = [(g, time_m[(rows["TRT01AG1"] == g).to_numpy()], event[(rows["TRT01AG1"] == g).to_numpy()],
+                     GROUP_COLOURS[i % len(GROUP_COLOURS)]) for i, g in enumerate(groups)]
+        panels = [("Overall", [("Overall", time_m, event, OVERALL_COLOUR)]), ("By dose group", by_group)]
+        risk_heights = [0.45 + 0.28 * max(1, len(curves)) for _, curves in panels]
+        fig = Figure(figsize=(9, 8.6 + 0.28 * sum(risk_heights)))
         FigureCanvasAgg(fig)
-        grid = fig.add_gridspec(2, 2, height_ratios=[5, 0.55 + 0.3 * n_groups], hspace=0.28, wspace=0.32,
-                                left=0.16, right=0.98, top=0.88, bottom=0.06)
-        panels = [("Overall", [("Overall", time_m, event, OVERALL_COLOUR)]),
-                  ("By dose group", [(g, time_m[(rows["TRT01AG1"] == g).to_numpy()],
-                                      event[(rows["TRT01AG1"] == g).to_numpy()], GROUP_COLOURS[i % len(GROUP_COLOURS)])
-                                     for i, g in enumerate(groups)])]
-        for col, (title, curves) in enumerate(panels):
-            ax = fig.add_subplot(grid[0, col])
+        grid = fig.add_gridspec(4, 1, height_ratios=[4, risk_heights[0], 4, risk_heights[1]], hspace=0.55,
+                                left=0.25, right=0.97, top=0.93, bottom=0.05)
+        for i, (title, curves) in enumerate(panels):
+            ax = fig.add_subplot(grid[2 * i, 0])
             for name, t, e, colour in curves:
                 if len(t):
-                    _curve(ax, t, e, colour, f"{name} (n={len(t)}, events={int(e.sum())})", band=col == 0)
+                    _curve(ax, t, e, colour, f"{name} (n={len(t)}, events={int(e.sum())})", band=i == 0)
             ax.set_xlim(0, x_max)
             ax.set_ylim(0, 1.03)
             ax.set_xticks(ticks)
             ax.set_yticks(np.linspace(0, 1, 6))
-            ax.set_xlabel("Months")
-            ax.set_ylabel("Probability")
-            ax.set_title(title, loc="left", fontsize=10)
+            ax.set_xlabel("Months since start (STARTDT)")
+            ax.set_ylabel("Probability without event")
+            ax.set_title(title, loc="left", fontsize=10, fontweight="bold")
             ax.grid(True, color="#dddddd", linewidth=0.6)
-            ax.legend(loc="lower left", fontsize=8, frameon=False)
-            risk = fig.add_subplot(grid[1, col], sharex=ax)
+            ax.legend(loc="best", fontsize=8, frameon=True, framealpha=0.9, edgecolor="none")
+            risk = fig.add_subplot(grid[2 * i + 1, 0], sharex=ax)
             _risk_table(risk, [(name, t, colour) for name, t, _, colour in curves], ticks)
-        fig.suptitle(f"{paramcd}: {param} - Kaplan-Meier estimate", fontsize=12, x=0.16, ha="left")
-        fig.text(0.98, 0.01, "| censored; months = days / %g" % per_month, ha="right", fontsize=7, color="#555555")
+        fig.suptitle(_title(paramcd, param), fontsize=12, x=0.25, ha="left")
+        fig.text(0.97, 0.01, "| censored; months = days / %g" % per_month, ha="right", fontsize=7, color="#555555")
     return fig
 
 

@@ -183,9 +183,6 @@ def compare_figure(figure: dict, data: Datasets, survival: dict) -> dict:
         derived_text += f" ({fraction[0]}/{fraction[1]})"
     if "fraction" in figure:
         published_text += f" ({figure['fraction'][0]}/{figure['fraction'][1]})"
-    if unit and unit != "%":
-        derived_text += f" {unit}" if derived_value is not None else ""
-        published_text += f" {unit}" if published != "NR" else ""
     return {"figure": figure["figure"], "published": published, "derived": derived_value,
             "fraction": list(fraction) if fraction else None, "unit": unit,
             "published_text": published_text, "derived_text": derived_text,

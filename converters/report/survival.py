@@ -114,7 +114,7 @@ def survival_report(adam: dict[str, pd.DataFrame], per_month: float) -> dict:
             "median_ci_spss": "median +- 1.96 x SE(median), SE = Greenwood SE of S at the median / KM density "
                               "between the last event time with S >= 0.55 and the first with S <= 0.45 "
                               "(Collett 2.4.2, as SPSS KM); lower limit clipped at 0",
-            "landmarks": "S(t) with log-log 95% CI; null beyond the last observed time",
+            "landmarks": "S(t) with log-log 95% CI; null beyond the last observed time, CI null where S is 1 or 0",
             "months": f"days / {per_month}",
         },
         "follow_up": {"simple": follow_up_simple(adsl, per_month),

@@ -1,0 +1,119 @@
+"""Reading a package folder: XPT files (v5 or v8, any encoding) and its define.xml files."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+
+SDTM, ADAM = "sdtmig-3.4", "adamig-1.3"
+LEGACY_ENCODING = "cp1252"  # SAS on Windows wrote "WLATIN1" text into many legacy transport files
+
+
+class PackageError(Exception):
+    """The package cannot be validated at all (no data, unreadable file): exit status 2."""
+
+
+@dataclass
+class DatasetFile:
+    name: str  # upper-case file stem: the dataset name the file must hold (FDA TCG)
+    path: Path
+    rel: str  # path relative to the package folder, for reports
+    standard: str
+    frame: pd.DataFrame
+    member: str  # dataset name stored in the file
+    label: str
+    version: int  # XPORT 5 or 8
+    labels: dict[str, str]
+    widths: dict[str, int]  # storage width in bytes (Char) or 8 (Num)
+    types: dict[str, str]  # "Char" | "Num"
+    size: int
+    encoding: str  # "" = default (UTF-8 / ASCII), else the fallback used
+
+    def char_columns(self) -> list[str]:
+        return [c for c in self.frame.columns if self.types.get(c) == "Char"]
+
+
+@dataclass
+class Package:
+    root: Path
+    datasets: dict[str, DatasetFile] = field(default_factory=dict)
+    defines: dict[str, Path] = field(default_factory=dict)  # folder rel ("" | "sdtm" | "adam") -> define
+
+    def of(self, standard: str) -> list[DatasetFile]:
+        return [d for n, d in sorted(self.datasets.items()) if d.standard == standard]
+
+    def get(self, name: str) -> DatasetFile | None:
+        return self.datasets.get(name)
+
+
+def xport_version(path: Path) -> int:
+    """8 for the SAS V8 extended transport format (LIBV8 header), else 5 (FDA TCG requires 5)."""
+    with open(path, "rb") as fh:
+        head = fh.read(80)
+    return 8 if b"LIBV8" in head else 5
+
+
+def _standard(folder: str, name: str) -> str:
+    if folder == "adam" or (folder != "sdtm" and name.startswith("AD")):
+        return ADAM
+    return SDTM
+
+
+def read_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
+    encoding = ""
+    try:
+        frame, meta = pyreadstat.read_xport(str(path))
+    except UnicodeDecodeError:
+        encoding = LEGACY_ENCODING
+        frame, meta = pyreadstat.read_xport(str(path), encoding=LEGACY_ENCODING)
+    except Exception as exc:  # pyreadstat raises its own error types for damaged files
+        raise PackageError(f"{path}: not a readable SAS transport file ({type(exc).__name__}: {exc})") from None
+    types = {c: ("Char" if t == "string" else "Num") for c, t in meta.readstat_variable_types.items()}
+    for c, t in types.items():  # one representation of "missing" for text: ""
+        if t == "Char":
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), "")
+    name = path.stem.upper()
+    return DatasetFile(
+        name=name, path=path, rel=path.relative_to(root).as_posix(), standard=_standard(folder, name),
+        frame=frame, member=(meta.table_name or "").upper(), label=meta.file_label or "",
+        version=xport_version(path), labels=dict(meta.column_names_to_labels or {}),
+        widths=dict(meta.variable_storage_width or {}), types=types, size=path.stat().st_size,
+        encoding=encoding)
+
+
+def load_package(root: Path, define: Path | None = None) -> Package:
+    """A folder of .xpt files, or sdtm/ and adam/ subfolders of one; define.xml files beside them."""
+    root = Path(root)
+    if not root.is_dir():
+        raise PackageError(f"{root} is not a folder")
+    pkg = Package(root)
+    folders = [f for f in ("sdtm", "adam") if (root / f).is_dir()] or [""]
+    for folder in folders:
+        base = root / folder if folder else root
+        for path in sorted(base.iterdir()):
+            if path.suffix.lower() != ".xpt" or not path.is_file():
+                continue
+            ds = read_dataset(path, root, folder)
+            if ds.name in pkg.datasets:
+                raise PackageError(f"dataset {ds.name} is in two folders ({pkg.datasets[ds.name].rel}, {ds.rel})")
+            pkg.datasets[ds.name] = ds
+        if (base / "define.xml").is_file():
+            pkg.defines[folder] = base / "define.xml"
+    if not pkg.datasets:
+        raise PackageError(f"{root} has no .xpt files (looked in {', '.join(f or '.' for f in folders)})")
+    if define is not None:
+        if not Path(define).is_file():
+            raise PackageError(f"{define}: no such define.xml")
+        pkg.defines = {_define_folder(Path(define), folders): Path(define)}
+    return pkg
+
+
+def _define_folder(define: Path, folders: list[str]) -> str:
+    """--define describes the folder of the standard it names (ADaM or SDTM); one folder: that one."""
+    if len(folders) == 1:
+        return folders[0]
+    with open(define, "rb") as fh:
+        head = fh.read(8192)
+    return "adam" if b"ADaM" in head else "sdtm"

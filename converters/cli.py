@@ -165,5 +165,42 @@ def define_cmd(package_dir: Path, study_dir: Path | None) -> None:
         sys.exit(EXIT_USAGE)
 
 
+# --- validate: conformance checks of any SDTM/ADaM package (converters/validate) -------------------
+
+@main.command("validate")
+@click.argument("package_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--define", "define_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="define.xml to check against (default: sdtm/define.xml, adam/define.xml or ./define.xml).")
+@click.option("--report", "reports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a report: FILE.json, FILE.html or FILE.xlsx (repeatable).")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+              help="Lowest severity that makes the exit status 1.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the one-line result (for CI).")
+def validate_cmd(package_dir: Path, define_file: Path | None, reports: tuple[Path, ...], fail_on: str,
+                 quiet: bool) -> None:
+    """Check a folder of SDTM/ADaM .xpt files (and its define.xml) for submission conformance.
+
+    Exit status: 0 no errors; 1 errors found (or warnings with --fail-on warning); 2 could not run.
+    """
+    from converters.validate import PackageError, validate_package, write_reports
+    from converters.validate.report import WRITERS, format_summary
+
+    bad = [str(r) for r in reports if r.suffix.lower() not in WRITERS]
+    if bad:
+        raise click.UsageError(f"--report must end in .json, .html or .xlsx: {', '.join(bad)}")
+    try:
+        report = validate_package(package_dir, define_file)
+        write_reports(report, list(reports))
+    except (PackageError, RuntimeError, OSError) as exc:
+        _echo_err(f"error: {exc}")
+        sys.exit(EXIT_USAGE)
+    status = report.exit_status(fail_on)
+    if quiet:
+        click.echo(f"{report.package}: {report.errors} error(s), {report.warnings} warning(s)")
+    else:
+        click.echo(format_summary(report))
+    sys.exit(status)
+
+
 if __name__ == "__main__":
     main()

@@ -11,8 +11,10 @@ import pandas as pd
 
 from converters.package.atomic import staged_output
 from converters.package.manifest import build_manifest, write_json
-from converters.adam.build import derive_adam_from_folder
+from converters.adam.build import derive_adam
+from converters.adam.sdtm_in import SdtmInputError, read_sdtm
 from converters.define import DefineError, write_define
+from converters.report import write_report
 from converters.problems import Problem, has_errors, problems_json
 from converters.sdtm.ae import map_ae
 from converters.sdtm.conform import conform
@@ -97,10 +99,10 @@ def write_conformed(folder: Path, frames: dict[str, pd.DataFrame], standard: str
     return {name: len(frame) for name, frame in frames.items()}
 
 
-def write_adam(sdtm_dir: Path, adam_dir: Path, config: StudyConfig | None, created: dt.datetime,
+def write_adam(sdtm: dict[str, pd.DataFrame], adam_dir: Path, config: StudyConfig | None, created: dt.datetime,
                transliterate: bool = False) -> dict[str, int]:
-    """ADaM from the SDTM XPT files just written (never from the raw source)."""
-    frames, problems = conform_all(derive_adam_from_folder(sdtm_dir, config), ADAM)
+    """ADaM from SDTM datasets as read back from their XPT files (never from the raw source)."""
+    frames, problems = conform_all(derive_adam(sdtm, config), ADAM)
     if has_errors(problems):
         raise ConformError(problems)
     return write_conformed(adam_dir, frames, ADAM, created, transliterate)
@@ -140,10 +142,13 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
             sdtm = stage / "sdtm"
             result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate))
             progress(f"{study_dir.name}: deriving ADaM")
-            result.records.update(write_adam(sdtm, stage / "adam", src.config, created, transliterate))
+            result.records.update(write_adam(read_sdtm(sdtm), stage / "adam", src.config, created, transliterate))
             progress(f"{study_dir.name}: writing define.xml")
             write_define(stage, SDTM, src.config)
             write_define(stage, ADAM, src.config)
+            progress(f"{study_dir.name}: survival report")
+            published = study_dir / "published.toml"
+            write_report(stage, published=published if published.is_file() else None)
             write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
             rejected = _rejected_rows(src)
             inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
@@ -163,12 +168,14 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
     """``cdisc adam``: ADaM (and its reports) from an existing SDTM folder, written atomically to out_dir."""
     sdtm_dir = Path(sdtm_dir)
     result = ConvertResult(study=sdtm_dir.name, ok=False)
+    sdtm = read_sdtm(sdtm_dir)
     created = package_timestamp(config) if config else sdtm_timestamp(sdtm_dir)
     try:
         progress(f"{sdtm_dir}: deriving ADaM")
         with staged_output(out_dir) as stage:
-            result.records.update(write_adam(sdtm_dir, stage / "adam", config, created, transliterate))
+            result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate))
             write_define(stage, ADAM, config)
+            write_report(stage)
             inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
             manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
                                       inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
@@ -185,7 +192,11 @@ def sdtm_timestamp(sdtm_dir: Path) -> dt.datetime:
     """Without a configuration, ADaM headers carry the SDTM DM file's own creation time (reproducible)."""
     import pyreadstat
 
-    _, meta = pyreadstat.read_xport(str(Path(sdtm_dir) / "dm.xpt"), metadataonly=True)
+    path = Path(sdtm_dir) / "dm.xpt"
+    try:
+        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+    except Exception as exc:  # pyreadstat's own error types
+        raise SdtmInputError(f"{path}: not a readable SAS transport file ({exc})") from None
     created = meta.creation_time
     return created if isinstance(created, dt.datetime) else dt.datetime(1960, 1, 1)
 

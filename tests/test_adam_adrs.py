@@ -217,3 +217,11 @@ def test_only_infused_subjects_have_adrs_records(cohort):
         STUDYID="S1", USUBJID="S1-006", RSSEQ=1.0, RSTESTCD="OVRLRESP", RSORRES="NR", RSSTRESC="NR",
         VISITNUM=2.0, VISIT="MONTH 1", RSDTC="2021-03-01")])], ignore_index=True)
     assert set(derive_adam(frames)["ADRS"]["USUBJID"]) == {"S1-001", "S1-002", "S1-003", "S1-004", "S1-005"}
+
+
+def test_no_infused_subject_gives_empty_adrs_and_adtte():
+    """A data cut before the first infusion: ADSL lists the subjects; ADRS and ADTTE have no records."""
+    frames = sdtm_frames([sdtm_subject("001", infused=None), sdtm_subject("002", screen_failure=True)], [])
+    out = derive_adam(frames)
+    assert out["ADSL"]["SAFFL"].tolist() == ["N", "N"]
+    assert out["ADRS"].empty and out["ADTTE"].empty

@@ -138,6 +138,21 @@ def test_partial_ae_dates_do_not_break_adam(pkg: Path):
     assert (pkg / "adam" / "adtte.xpt").stat().st_size > 0
 
 
+def test_written_adrs_traces_to_written_rs(pkg: Path):
+    """Every ADRS SRCSEQ names an RS record of the same subject and date; copied values equal RSSTRESC."""
+    adrs, _ = pyreadstat.read_xport(str(pkg / "adam" / "adrs.xpt"))
+    rs, _ = pyreadstat.read_xport(str(pkg / "sdtm" / "rs.xpt"))
+    rs = rs.set_index(["USUBJID", "RSSEQ"])
+    traced = adrs[adrs["SRCSEQ"].notna()]
+    assert len(traced) == 15
+    for _, row in traced.iterrows():
+        src = rs.loc[(row["USUBJID"], row["SRCSEQ"])]
+        assert src["RSDTC"] == row["ADT"].isoformat(), row.to_dict()
+        if row["PARAMCD"] in {"OVRLRESP", "MRDRESP", "BOR", "RSPM3", "FRESP", "RELPROG"}:
+            assert row["AVALC"] == src["RSSTRESC"], row.to_dict()
+    assert set(adrs.loc[adrs["SRCSEQ"].isna(), "PARAMCD"]) == {"MRDNCR", "DEATH"}
+
+
 # --- cdisc adam ----------------------------------------------------------------------------------
 
 def test_cdisc_adam_with_the_same_config_is_byte_identical(pkg: Path, tmp_path: Path):

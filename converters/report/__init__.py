@@ -29,11 +29,12 @@ def _json(data) -> str:
 
 
 def write_report(package_dir: Path, adam: dict[str, pd.DataFrame] | None = None,
-                 published: Path | None = None) -> list[Path]:
+                 published: Path | None = None, sdtm_dir: Path | None = None) -> list[Path]:
     """Write the report files of ``package_dir`` and return their paths (sorted).
 
     ``adam``: ADaM frames already in memory; by default OUT/adam/*.xpt are read. ``published``: a
-    published.toml whose figures are re-derived (SDTM of OUT/sdtm is read only for datasets ADaM lacks).
+    published.toml whose figures are re-derived (SDTM, from ``sdtm_dir``, default OUT/sdtm, is read only
+    for datasets ADaM lacks).
     """
     package_dir = Path(package_dir)
     frames = as_analysis(adam) if adam is not None else read_folder(package_dir / "adam")
@@ -47,7 +48,8 @@ def write_report(package_dir: Path, adam: dict[str, pd.DataFrame] | None = None,
     plots = write_km_plots(frames["ADTTE"], group_order(frames["ADSL"], frames["ADTTE"]), per_month, out)
     written = [p for paths in plots.values() for p in paths]
     if published is not None:
-        lines = compare_published(Path(published), frames, report, package_dir / "sdtm")
+        lines = compare_published(Path(published), frames, report,
+                                  Path(sdtm_dir) if sdtm_dir else package_dir / "sdtm")
         report["published_vs_derived"] = {"source": Path(published).name, "figures": lines,
                                           "checked": sum(x["checked"] for x in lines),
                                           "matched": sum(x["checked"] and x["match"] for x in lines)}

@@ -323,8 +323,9 @@ def test_a_source_of_the_wrong_kind_is_refused(dor):
         derive_param_tte(dor["ADSL"], dor["ADRS"], bad, spec["sources"])
 
 
-@pytest.mark.xfail(strict=True, reason="an infused subject without DM.RFPENDTC (possible in another tool's SDTM) "
-                                       "has no LSTALVDT and silently drops out of OS; the fix may also be an error")
 def test_every_population_subject_has_an_os_record_without_a_last_contact_date():
+    # another tool's SDTM may lack RFPENDTC: the last assessment is the last day known alive
     out = adam([sdtm_subject("001", last=None)], [("001", "MONTH 1", 2, "2021-03-01", "CR")])
-    assert out["ADTTE"].loc[out["ADTTE"]["PARAMCD"] == "OS", "USUBJID"].tolist() == ["S1-001"]
+    os_ = out["ADTTE"][out["ADTTE"]["PARAMCD"] == "OS"]
+    assert os_["USUBJID"].tolist() == ["S1-001"]
+    assert os_["ADT"].tolist() == [pd.Timestamp("2021-03-01")] and os_["CNSR"].tolist() == [1.0]

@@ -82,7 +82,11 @@ def derive_adrs(rs: pd.DataFrame, adsl: pd.DataFrame, analysis: dict) -> pd.Data
              derive_mrd_negative_response(post, mrd, analysis, treated["USUBJID"]),
              derive_first(post, analysis["responder"], "FRESP"),
              derive_first(post, analysis["relapse_or_progression"], "RELPROG"), derive_death(treated)]
-    adrs = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    parts = [p for p in parts if not p.empty]
+    if not parts:  # nobody infused by the cutoff: an empty ADRS with its variables
+        return pd.DataFrame(columns=["STUDYID", "USUBJID", "ASEQ", "TRT01A", "TRT01AG1", "PARAMCD", "PARAM", "AVALC",
+                                     "AVAL", "ADT", "ADY", "AVISIT", "AVISITN", "SRCDOM", "SRCVAR", "SRCSEQ", "TRTSDT"])
+    adrs = pd.concat(parts, ignore_index=True)
     order = {p["paramcd"]: i for i, p in enumerate(analysis["adrs_params"])}
     names = {p["paramcd"]: p["param"] for p in analysis["adrs_params"]}
     resp_order = {v: float(i) for i, v in enumerate(analysis["response_order"], start=1)}

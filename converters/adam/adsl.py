@@ -82,13 +82,20 @@ def derive_adsl(sdtm: dict[str, pd.DataFrame], analysis: dict, dose_groups: dict
     adsl["DCUTDT"] = cutoff
     death = impute_first(adsl["DTHDTC"])
     adsl["DTHDT"] = death.where(death.isna() | adsl["TRTSDT"].isna() | (death >= adsl["TRTSDT"]), adsl["TRTSDT"])
-    last = to_date(adsl["RFPENDTC"])
-    adsl["LSTALVDT"] = adsl["DTHDT"].fillna(last)
+    adsl["LSTALVDT"] = adsl["DTHDT"].fillna(last_known_alive(adsl, rs))
     # follow-up ends at death or last contact, and never runs past the data cutoff
     adsl["FUPDUR"] = days_between(adsl["LSTALVDT"].clip(upper=cutoff), adsl["TRTSDT"]).where(adsl["TRTSDT"].notna())
     adsl = adsl.merge(death_cause(sdtm.get("SUPPDM")), on="USUBJID", how="left")
     adsl["EFFFL"] = np.where(adsl["SAFFL"].eq("Y") & adsl["USUBJID"].isin(landmark_assessed(rs, analysis, cutoff)), "Y", "N")
     return adsl.drop(columns=["DTHDTC", "RFPENDTC"]).sort_values("USUBJID", kind="mergesort").reset_index(drop=True)
+
+
+def last_known_alive(adsl: pd.DataFrame, rs: pd.DataFrame) -> pd.Series:
+    """Latest date the subject was seen alive: DM.RFPENDTC, the last dose, or the last response assessment
+    (admiral derive_vars_extreme_event style), so a subject missing RFPENDTC still has a censoring date."""
+    last_rs = rs.assign(d=to_date(rs["RSDTC"])).groupby("USUBJID")["d"].max()
+    dates = pd.concat([to_date(adsl["RFPENDTC"]), adsl["TRTEDT"], adsl["USUBJID"].map(last_rs)], axis=1)
+    return pd.to_datetime(dates.max(axis=1))
 
 
 def death_cause(supp: pd.DataFrame | None) -> pd.DataFrame:

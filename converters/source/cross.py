@@ -9,6 +9,9 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from converters.problems import ERROR, WARNING, Problem
 from schemas.config import StudyConfig
 from schemas.dates import date_bounds
@@ -185,3 +188,189 @@ def _exposure(config: StudyConfig, form: FormRecords, subject_form: FormRecords)
             out.append(_p(subject_form, row, "infusion_date", subj.infusion_date, "SRC-INFUSION-MISSING",
                           "infused subject has no investigational exposure record"))
     return out
+
+
+# --- The same rules over whole columns (the fast path of load_study) -----------------------------
+#
+# Each rule becomes a boolean mask over a form's frame; Problems are made only for the flagged rows
+# and then put in the order the record-by-record version above reports them (that order is part of
+# the output). Partial dates get their day bounds once per distinct value.
+
+def _bounds(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Earliest and latest day of each (possibly partial) date as datetime64[D]; NaT where empty."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    lo = np.full(len(uniques) + 1, np.datetime64("NaT"), "datetime64[D]")
+    hi = lo.copy()
+    for i, v in enumerate(uniques):
+        if v:
+            b = date_bounds(v)
+            lo[i], hi[i] = b
+    return lo[codes], hi[codes]
+
+
+class _Found:
+    """Problems with the sort key that reproduces the record-by-record order."""
+
+    def __init__(self):
+        self.items: list[tuple[tuple, Problem]] = []
+
+    def add(self, key: tuple, mask: np.ndarray, make) -> None:
+        for i in np.flatnonzero(mask):
+            self.items.append(((*key[:-1], int(i), key[-1]), make(int(i))))
+
+    def sorted(self) -> list[Problem]:
+        return [p for _, p in sorted(self.items, key=lambda kp: kp[0])]
+
+
+def check_cross_frames(config: StudyConfig, frames: dict[str, pd.DataFrame], files: dict[str, str],
+                       rejected_subjects: frozenset[str] = frozenset()) -> list[Problem]:
+    """``check_cross_records`` over validated frames (``_row`` + model fields per form), same Problems
+    in the same order. ``files``: form -> file name as reported."""
+    found = _Found()
+    names = list(frames)
+    for k, name in enumerate(names):  # 1. duplicates, form by form
+        keys = list(FORMS[name][1])
+        frame, file = frames[name], files[name]
+        dup = frame.duplicated(subset=keys, keep="first").to_numpy() if len(frame) else np.zeros(0, bool)
+        rows, cols = frame["_row"].to_numpy(), [frame[c].to_numpy(dtype=object) for c in keys]
+        found.add((0, k, 0), dup, lambda i, f=file, r=rows, c=cols, ks=keys: Problem(
+            f, int(r[i]), "+".join(ks), "/".join(str(x[i]) for x in c), "SRC-DUPLICATE",
+            f"duplicate record: another row has the same {', '.join(ks)}"))
+    subjects = frames["subjects"]
+    last = subjects.drop_duplicates("subject_id", keep="last").set_index("subject_id")  # a dict keeps the last
+    _subject_rules(config, subjects, files["subjects"], found)
+    cutoff = np.datetime64(config.study.data_cutoff, "D")
+    death_lo, death_hi = _bounds(last["death_date"])
+    death_hi = pd.Series(death_hi, index=last.index)
+    for k, name in enumerate(names):  # 2. subject, cutoff, start/end and death rules, record by record
+        frame, file = frames[name], files[name]
+        rows = frame["_row"].to_numpy()
+        sid = frame["subject_id"]
+        known = sid.isin(last.index).to_numpy()
+        p = _maker(file, rows, frame)
+        if name != "subjects":
+            unknown = ~known & ~sid.isin(list(rejected_subjects)).to_numpy()
+            found.add((1, k, 0), unknown, lambda i, p=p, s=sid.to_numpy(dtype=object): p(
+                i, "subject_id", s[i], "SRC-SUBJECT-UNKNOWN", f"subject '{s[i]}' is not in the subjects file"))
+        bounds = {f: _bounds(frame[f]) for f in DATE_FIELDS[name]}
+        for j, f in enumerate(DATE_FIELDS[name]):
+            found.add((1, k, 1 + j), bounds[f][0] > cutoff, lambda i, p=p, f=f: p(
+                i, f, None, "SRC-AFTER-CUTOFF", f"date is after the data cutoff {config.study.data_cutoff}"))
+        if name in START_END:
+            s, e = START_END[name]
+            starts = frame[s].to_numpy(dtype=object)
+            found.add((1, k, 10), bounds[e][1] < bounds[s][0], lambda i, p=p, e=e, st=starts: p(
+                i, e, None, "SRC-END-BEFORE-START", f"ends before it starts ({st[i]})"))
+        if name != "subjects":
+            dhi = sid.map(death_hi).to_numpy(dtype="datetime64[D]")
+            ddate = sid.map(last["death_date"]).to_numpy(dtype=object)
+            for j, f in enumerate(DATE_FIELDS[name]):
+                found.add((1, k, 20 + j), bounds[f][0] > dhi, lambda i, p=p, f=f, d=ddate: p(
+                    i, f, None, "SRC-AFTER-DEATH", f"date is after the subject's death ({d[i]})"))
+    _ae_rules(frames["adverse_events"], files["adverse_events"], last, found)
+    _exposure_rules(config, frames["exposure"], files["exposure"], subjects, files["subjects"], last, found)
+    return found.sorted()
+
+
+def _maker(file: str, rows: np.ndarray, frame: pd.DataFrame):
+    """p(i, field, value, rule, message[, severity]); value None = the row's own value of field."""
+    cache: dict[str, np.ndarray] = {}
+
+    def p(i, field, value, rule, message, severity=ERROR):
+        if value is None and field in frame.columns:
+            col = cache.setdefault(field, frame[field].to_numpy(dtype=object))
+            value = col[i]
+        return Problem(file, int(rows[i]), field, "" if value is None else str(value), rule, message, severity)
+
+    return p
+
+
+def _subject_rules(config: StudyConfig, s: pd.DataFrame, file: str, found: _Found) -> None:
+    p = _maker(file, s["_row"].to_numpy(), s)
+    failed = (s["screening_outcome"] == "FAILED").to_numpy()
+    has = {f: s[f].notna().to_numpy() for f in ("arm_code", "apheresis_date", "infusion_date", "not_infused_reason",
+                                               "death_cause", "death_date", "last_known_alive_date")}
+    for j, f in enumerate(("arm_code", "apheresis_date", "infusion_date")):
+        found.add((0.5, 0, j), failed & has[f], lambda i, f=f: p(
+            i, f, None, "SRC-SCREEN-FAILURE", f"a screen failure has no {f.replace('_', ' ')}"))
+    found.add((0.5, 0, 3), ~failed & ~has["arm_code"], lambda i: p(
+        i, "arm_code", "", "SRC-ARM-MISSING", "an enrolled subject (screening PASSED) needs an arm_code"))
+    found.add((0.5, 0, 4), ~failed & ~has["infusion_date"] & ~has["not_infused_reason"], lambda i: p(
+        i, "not_infused_reason", "", "SRC-NOT-INFUSED-REASON",
+        "an enrolled subject who was not infused needs not_infused_reason", WARNING))
+    armcds = [a.armcd for a in config.arms]
+    found.add((0.5, 0, 5), has["arm_code"] & ~s["arm_code"].isin(armcds).to_numpy(), lambda i: p(
+        i, "arm_code", None, "SRC-ARM-UNKNOWN", f"arm_code is not an arm of study.toml ({', '.join(armcds)})"))
+    found.add((0.5, 0, 6), has["death_cause"] & ~has["death_date"], lambda i: p(
+        i, "death_cause", None, "SRC-DEATH-DATE", "a cause of death is given without a death date"))
+    consent_lo, _ = _bounds(s["informed_consent_date"])
+    consent = s["informed_consent_date"].to_numpy(dtype=object)
+    for j, f in enumerate(("apheresis_date", "infusion_date", "death_date", "last_known_alive_date")):
+        found.add((0.5, 0, 7 + j), _bounds(s[f])[1] < consent_lo, lambda i, f=f: p(
+            i, f, None, "SRC-BEFORE-CONSENT", f"date is before informed consent ({consent[i]})"))
+    death = s["death_date"].to_numpy(dtype=object)
+    found.add((0.5, 0, 11), _bounds(s["last_known_alive_date"])[0] > _bounds(s["death_date"])[1], lambda i: p(
+        i, "last_known_alive_date", None, "SRC-ALIVE-AFTER-DEATH", f"known alive after the death date ({death[i]})"))
+
+
+def _ae_rules(ae: pd.DataFrame, file: str, last: pd.DataFrame, found: _Found) -> None:
+    p = _maker(file, ae["_row"].to_numpy(), ae)
+    sid = ae["subject_id"]
+    known = sid.isin(last.index).to_numpy()
+    fatal = (ae["outcome"] == "FATAL").to_numpy()
+    dead = sid.map(last["death_date"]).notna().to_numpy()
+    found.add((2, 0, 0), fatal & known & ~dead, lambda i: p(
+        i, "outcome", None, "SRC-FATAL-NO-DEATH", "outcome FATAL but the subject has no death date"))
+    found.add((2, 0, 1), (ae["grade"] == 5).to_numpy() & ~fatal, lambda i: p(
+        i, "outcome", None, "SRC-GRADE5-OUTCOME", "a grade 5 event has outcome FATAL"))
+    crit = np.zeros(len(ae), bool)
+    for c in ("serious_death", "serious_life_threatening", "serious_hospitalization", "serious_disability",
+              "serious_congenital", "serious_other"):
+        crit |= (ae[c] == "Y").to_numpy()
+    found.add((2, 0, 2), (ae["serious"] == "Y").to_numpy() & ~crit, lambda i: p(
+        i, "serious", None, "SRC-SERIOUS-CRITERIA", "a serious event needs at least one serious_* criterion = Y",
+        WARNING))
+    found.add((2, 0, 3), (ae["serious"] == "N").to_numpy() & crit, lambda i: p(
+        i, "serious", None, "SRC-SERIOUS-CRITERIA", "a serious_* criterion is Y but serious is N"))
+    consent_lo, _ = _bounds(last["informed_consent_date"])
+    lo = sid.map(pd.Series(consent_lo, index=last.index)).to_numpy(dtype="datetime64[D]")
+    found.add((2, 0, 4), known & (_bounds(ae["start_date"])[1] < lo), lambda i: p(
+        i, "start_date", None, "SRC-BEFORE-CONSENT", "event starts before informed consent (medical history?)",
+        WARNING))
+
+
+def _exposure_rules(config: StudyConfig, ex: pd.DataFrame, file: str, subjects: pd.DataFrame, subject_file: str,
+                    last: pd.DataFrame, found: _Found) -> None:
+    p = _maker(file, ex["_row"].to_numpy(), ex)
+    known = {t.name for t in config.treatments}
+    sid = ex["subject_id"]
+    listed = ex["treatment"].isin(list(known)).to_numpy()
+    found.add((3, 0, 0), ~listed, lambda i: p(
+        i, "treatment", None, "SRC-TREATMENT-UNKNOWN", f"treatment is not in study.toml ({', '.join(sorted(known))})"))
+    counted = listed & sid.isin(last.index).to_numpy() & ex["treatment"].isin(list(config.investigational())).to_numpy()
+    infusion = sid.map(last["infusion_date"]).to_numpy(dtype=object)
+    no_infusion = counted & pd.isna(infusion)
+    found.add((3, 0, 1), no_infusion, lambda i: p(
+        i, "subject_id", None, "SRC-INFUSION-UNEXPECTED", "investigational exposure for a subject with no infusion date"))
+    start10 = ex["start_date"].str.slice(0, 10).to_numpy(dtype=object)
+    inf10 = pd.Series(infusion, dtype=object).str.slice(0, 10).to_numpy(dtype=object)
+    found.add((3, 0, 1), counted & ~no_infusion & (start10 != inf10), lambda i: p(
+        i, "start_date", None, "SRC-INFUSION-DATE",
+        f"infusion record date differs from the subject's infusion_date {infusion[i]}"))
+    arms = pd.DataFrame([(a.armcd, a.treatment, a.dose, a.dose_unit) for a in config.arms],
+                        columns=["armcd", "treatment", "dose", "dose_unit"]).drop_duplicates("armcd").set_index("armcd")
+    armcd = sid.map(last["arm_code"])
+    arm_treatment = armcd.map(arms["treatment"]).to_numpy(dtype=object)
+    arm_dose, arm_unit = armcd.map(arms["dose"]).to_numpy(), armcd.map(arms["dose_unit"]).to_numpy(dtype=object)
+    dose, unit = ex["dose"].to_numpy(dtype=float), ex["dose_unit"].to_numpy(dtype=object)
+    same_treatment = arm_treatment == ex["treatment"].to_numpy(dtype=object)
+    wrong = counted & same_treatment & ((dose != arm_dose) | (unit != arm_unit))
+    code = armcd.to_numpy(dtype=object)
+    found.add((3, 0, 2), wrong, lambda i: p(
+        i, "dose", f"{dose[i]:g} {unit[i]}", "SRC-DOSE-COHORT",
+        f"dose does not match the subject's arm {code[i]} ({arms.at[code[i], 'dose']:g} {arms.at[code[i], 'dose_unit']})"))
+    given = set(sid[counted])
+    ps = _maker(subject_file, subjects["_row"].to_numpy(), subjects)
+    missing = subjects["infusion_date"].notna().to_numpy() & ~subjects["subject_id"].isin(list(given)).to_numpy()
+    found.add((3, 1, 0), missing, lambda i: ps(
+        i, "infusion_date", None, "SRC-INFUSION-MISSING", "infused subject has no investigational exposure record"))

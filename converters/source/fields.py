@@ -1,11 +1,26 @@
 """Field rules: each row checked against its Pydantic model; errors become Problems with rule ids."""
 from __future__ import annotations
 
-from pydantic import TypeAdapter, ValidationError
+import calendar
+import math
+import operator
+import re
+import types
+import typing
+from dataclasses import dataclass
+from functools import lru_cache
+
+import annotated_types
+import numpy as np
+import pandas as pd
+from pydantic import AfterValidator, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from converters.problems import Problem
-from converters.source.read import SourceTable
+from converters.source.read import ABSENT, ColumnTable, SourceTable
+from schemas.dates import _check_full, _check_partial
 from schemas.source import SourceRecord
+from specs import codelist_values
 
 # pydantic error type -> rule id (the rule a clinical programmer can look up in the README)
 RULES = {
@@ -41,19 +56,8 @@ def validate_rows(table: SourceTable, model: type[SourceRecord]) -> tuple[list[S
     try:
         return adapter.validate_python(table.rows), list(table.row_numbers), []
     except ValidationError as exc:
-        bad: dict[int, list[Problem]] = {}
-        for err in exc.errors(include_url=False):
-            index, *loc = err["loc"]
-            field = ".".join(str(p) for p in loc)
-            raw = table.rows[index].get(loc[0]) if loc else None
-            rows = bad.setdefault(index, [])
-            if loc and loc[0] in table.missing_columns:
-                continue  # the row is rejected; the missing column was reported once
-            rule, message = RULES.get(err["type"], "SRC-VALUE"), err["msg"]
-            if err["type"] == "missing" or (raw is None and loc and model.model_fields[loc[0]].is_required()):
-                rule, message = RULES["missing"], f"required field '{field}' is empty"
-            rows.append(Problem(table.file, table.row_numbers[index], field, "" if raw is None else str(raw),
-                                rule, message))
+        bad = _problems_of(exc.errors(include_url=False), table.rows, table.row_numbers, table.file,
+                           table.missing_columns, model)
     good = [i for i in range(len(table.rows)) if i not in bad]
     records = adapter.validate_python([table.rows[i] for i in good])
     return records, [table.row_numbers[i] for i in good], [p for ps in bad.values() for p in ps]
@@ -66,3 +70,268 @@ def _adapter(model: type[SourceRecord]) -> TypeAdapter:
     if model not in _ADAPTERS:
         _ADAPTERS[model] = TypeAdapter(list[model])
     return _ADAPTERS[model]
+
+
+# --- Bulk validation (the fast path of load_study) ----------------------------------------------
+#
+# The checks below are generated from the models' own annotations (types, required/default,
+# Literal values, length/pattern/range constraints, codelist and ISO 8601 validators). They accept
+# only values they can judge with certainty, each distinct value once, and broadcast the verdict to
+# the rows with numpy. Every row they do not accept is validated by Pydantic itself, which gives
+# the exact messages (or accepts the row after all). So Pydantic stays the one definition of the
+# contract: the fast checks are a conservative pre-filter, never a second rulebook.
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?)?)?", re.ASCII)
+_INT = re.compile(r"-?[0-9]{1,15}", re.ASCII)
+_FLOAT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII)
+_SAFE_CONFIG = {"extra", "str_strip_whitespace", "frozen", "title"}
+_LIST_OF_STR_IS_OBJECT = pd.Series(["a", None]).dtype == object  # pandas < 3 (no default string dtype)
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """What the fast checks know about one model field; kind "opaque" = always ask Pydantic."""
+
+    name: str
+    required: bool
+    default: object
+    nullable: bool
+    kind: str  # "str" | "int" | "float" | "opaque"
+    literals: frozenset | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: re.Pattern | None = None
+    bounds: tuple = ()  # ("ge", 0), ("le", 100), ...
+    codelists: tuple[str, ...] = ()
+    date: str | None = None  # "partial" | "full"
+
+
+def _codelist_name(func) -> str | None:
+    if getattr(func, "__qualname__", "") != "_in_codelist.<locals>.check" or not func.__closure__:
+        return None
+    cells = dict(zip(func.__code__.co_freevars, func.__closure__))
+    return cells["name"].cell_contents if "name" in cells else None
+
+
+def _collect(meta, found: dict) -> bool:
+    """Fold one metadata item into ``found``; False when it is not understood."""
+    if isinstance(meta, FieldInfo):
+        if meta.alias or meta.validation_alias or meta.discriminator:
+            return False
+        return all(_collect(m, found) for m in meta.metadata)
+    if isinstance(meta, annotated_types.MinLen):
+        found["min_length"] = meta.min_length
+    elif isinstance(meta, annotated_types.MaxLen):
+        found["max_length"] = meta.max_length
+    elif isinstance(meta, (annotated_types.Ge, annotated_types.Gt, annotated_types.Le, annotated_types.Lt)):
+        op = type(meta).__name__.lower()
+        found.setdefault("bounds", []).append((op, getattr(meta, op)))
+    elif isinstance(meta, AfterValidator):
+        if meta.func is _check_partial or meta.func is _check_full:
+            found["date"] = "partial" if meta.func is _check_partial else "full"
+        elif _codelist_name(meta.func):
+            found.setdefault("codelists", []).append(_codelist_name(meta.func))
+        else:
+            return False
+    elif type(meta).__name__ == "_PydanticGeneralMetadata":
+        extra = dict(vars(meta))
+        pattern = extra.pop("pattern", None)
+        if extra or not isinstance(pattern, str) or re.search(r"\\[DWSZAbB]|\[\^|\(\?", pattern):
+            return False  # classes whose ASCII and Unicode readings differ, anchors, flags: ask Pydantic
+        found["pattern"] = re.compile(pattern, re.ASCII)
+    else:
+        return False
+    return True
+
+
+def _rule(name: str, info: FieldInfo, safe_config: bool) -> FieldRule:
+    required = info.is_required()
+    default = None if required else info.default
+    ann, nullable = info.annotation, False
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        args = typing.get_args(ann)
+        if len(args) == 2 and type(None) in args:
+            ann, nullable = next(a for a in args if a is not type(None)), True
+    found: dict = {}
+    metas = list(info.metadata)
+    if typing.get_origin(ann) is typing.Annotated:
+        ann, *inner = typing.get_args(ann)
+        metas = inner + metas
+    understood = safe_config and info.default_factory is None and all(_collect(m, found) for m in metas)
+    literals = None
+    if typing.get_origin(ann) is typing.Literal and all(type(a) is str for a in typing.get_args(ann)):
+        kind, literals = "str", frozenset(typing.get_args(ann))
+    else:
+        kind = {str: "str", int: "int", float: "float"}.get(ann, "opaque")
+    if not understood or (kind != "str" and ({"min_length", "max_length", "pattern", "codelists", "date"} & set(found))):
+        kind = "opaque"
+    return FieldRule(name, required, default, nullable, kind, literals, found.get("min_length"),
+                     found.get("max_length"), found.get("pattern"), tuple(found.get("bounds", ())),
+                     tuple(found.get("codelists", ())), found.get("date"))
+
+
+@lru_cache(maxsize=None)
+def field_rules(model: type[SourceRecord]) -> tuple[FieldRule, ...]:
+    """The fast checks of every field of ``model``, generated from its annotations."""
+    safe = set(model.model_config) <= _SAFE_CONFIG and not model.__pydantic_decorators__.model_validators \
+        and not model.__pydantic_decorators__.field_validators
+    return tuple(_rule(n, f, safe) for n, f in model.model_fields.items())
+
+
+def _date_ok(v: str, full: bool) -> bool:
+    m = _DATE.fullmatch(v)
+    if not m:
+        return False  # includes the unknown-month form YYYY---DD: Pydantic decides
+    y, mo, d, hh, mi, ss = m.groups()
+    year = int(y)
+    if year < 1 or (full and d is None):
+        return False
+    if mo is not None:
+        month = int(mo)
+        if not 1 <= month <= 12:
+            return False
+        if d is not None and not 1 <= int(d) <= calendar.monthrange(year, month)[1]:
+            return False
+    return hh is None or (int(hh) <= 23 and int(mi) <= 59 and int(ss or 0) <= 59)
+
+
+_OPS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
+
+
+def _accept(rule: FieldRule, value) -> tuple[bool, object]:
+    """(True, validated value) when ``value`` is certainly valid for the field, else (False, None)."""
+    if rule.kind == "opaque":
+        return False, None
+    if value is None:
+        return rule.nullable, None
+    t = type(value)
+    if rule.kind == "str":
+        if t is not str or value != value.strip() or not value:
+            return False, None  # whitespace to strip: let Pydantic strip it
+        if rule.literals is not None and value not in rule.literals:
+            return False, None
+        if (rule.min_length is not None and len(value) < rule.min_length) or \
+                (rule.max_length is not None and len(value) > rule.max_length):
+            return False, None
+        if rule.pattern is not None and not (value.isascii() and rule.pattern.fullmatch(value)):
+            return False, None
+        if any(value not in codelist_values(cl) for cl in rule.codelists):
+            return False, None
+        if rule.date and not _date_ok(value, rule.date == "full"):
+            return False, None
+        return True, value
+    if rule.kind == "int":
+        if t is str and _INT.fullmatch(value):
+            number = int(value)
+        elif t is int and abs(value) < 2 ** 53:
+            number = value
+        else:
+            return False, None
+    elif rule.kind == "float":
+        if t is str and _FLOAT.fullmatch(value):
+            number = float(value)
+        elif t is int and abs(value) < 2 ** 53:
+            number = float(value)
+        elif t is float and math.isfinite(value):
+            number = value
+        else:
+            return False, None
+    else:
+        return False, None
+    return all(_OPS[op](number, bound) for op, bound in rule.bounds), number
+
+
+def _problems_of(errors: list[dict], rows: list[dict], row_numbers, file: str, missing_columns: set[str],
+                 model: type[SourceRecord]) -> dict[int, list[Problem]]:
+    """Pydantic errors -> Problems per row index (rows whose only errors are missing columns: empty)."""
+    bad: dict[int, list[Problem]] = {}
+    for err in errors:
+        index, *loc = err["loc"]
+        field = ".".join(str(p) for p in loc)
+        raw = rows[index].get(loc[0]) if loc else None
+        found = bad.setdefault(index, [])
+        if loc and loc[0] in missing_columns:
+            continue  # the row is rejected; the missing column was reported once
+        rule, message = RULES.get(err["type"], "SRC-VALUE"), err["msg"]
+        if err["type"] == "missing" or (raw is None and loc and model.model_fields[loc[0]].is_required()):
+            rule, message = RULES["missing"], f"required field '{field}' is empty"
+        found.append(Problem(file, int(row_numbers[index]), field, "" if raw is None else str(raw), rule, message))
+    return bad
+
+
+def _series(rule: FieldRule, values: np.ndarray) -> pd.Series:
+    """The column pd.DataFrame(list of model_dump dicts) would build from these values: object for
+    text and for all-empty columns, int64 for whole numbers without gaps, float64 (NaN) otherwise."""
+    if rule.kind == "str" and _LIST_OF_STR_IS_OBJECT:
+        return pd.Series(values, dtype=object)
+    if rule.kind in ("int", "float") and len(values):
+        empty = pd.isna(values)
+        if empty.all():
+            return pd.Series(values, dtype=object)
+        present = values[~empty]
+        number = int if rule.kind == "int" else float
+        if all(type(v) is number for v in present) and (
+                number is float or -2**63 <= min(present) and max(present) < 2**63):
+            if number is int and not empty.any():
+                return pd.Series(values.astype(np.int64))
+            out = np.full(len(values), np.nan)
+            out[~empty] = present.astype(np.float64)
+            return pd.Series(out)
+    return pd.Series(values.tolist())
+
+
+def validate_columns(table: ColumnTable, model: type[SourceRecord]) -> tuple[pd.DataFrame, list[Problem]]:
+    """``validate_rows`` for a column-wise table: the frame of valid records (``_row`` + model fields,
+    as load_study builds it) and the problems of the others, identical to validate_rows'."""
+    rules = field_rules(model)
+    n = len(table)
+    suspect = np.zeros(n, bool)
+    rejected = np.zeros(n, bool)
+    if table.missing_columns:
+        rejected[:] = True  # every row lacks a required field; reported once against the header
+    tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # field -> (value per code + default, codes)
+    for rule in rules:
+        col = table.columns.get(rule.name)
+        codes = col.codes if col is not None else np.full(n, ABSENT, np.int64)
+        uniques = col.uniques if col is not None else []
+        verdicts = [_accept(rule, u) for u in uniques]
+        ok = np.fromiter((v[0] for v in verdicts), bool, len(verdicts))
+        value = np.empty(len(verdicts) + 1, dtype=object)
+        value[:-1] = [v[1] for v in verdicts]
+        value[-1] = rule.default  # ABSENT (-1) picks the default
+        # a missing required column rejects every row (reported once); a missing key is Pydantic's to report
+        absent_ok = not rule.required or rule.name in table.missing_columns
+        ok = np.append(ok, absent_ok)
+        suspect |= ~ok[codes]
+        tables[rule.name] = (value, codes)
+    slow = np.flatnonzero(suspect)
+    rows = [table.row(int(i)) for i in slow]
+    adapter = _adapter(model)
+    good_slow: list[int] = []
+    problems: list[Problem] = []
+    if rows:
+        try:
+            adapter.validate_python(rows)
+            bad: dict[int, list[Problem]] = {}
+        except ValidationError as exc:
+            bad = _problems_of(exc.errors(include_url=False), rows, table.row_numbers[slow], table.file,
+                               table.missing_columns, model)
+        problems = [p for ps in bad.values() for p in ps]
+        good_slow = [k for k in range(len(rows)) if k not in bad]
+    keep = ~suspect & ~rejected
+    keep[slow[good_slow]] = True
+    index = np.flatnonzero(keep)
+    if not len(index):
+        frame = pd.DataFrame([], columns=list(model.model_fields))
+    else:
+        dumped = [r.model_dump() for r in adapter.validate_python([rows[k] for k in good_slow])] if good_slow else []
+        data = {}
+        for rule in rules:
+            value, codes = tables[rule.name]
+            column = value[codes]
+            if dumped:
+                column[slow[good_slow]] = [d[rule.name] for d in dumped]
+            data[rule.name] = _series(rule, column[index])
+        frame = pd.DataFrame(data)
+    frame.insert(0, "_row", pd.Series(table.row_numbers[index], dtype="int64"))
+    return frame, problems

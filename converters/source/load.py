@@ -1,6 +1,7 @@
 """Load a study folder: configuration, every source form, field rules, cross-record rules."""
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -10,9 +11,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from converters.problems import Problem, has_errors
-from converters.source.cross import FormRecords, check_cross_records
-from converters.source.fields import required_fields, validate_rows
-from converters.source.read import read_source
+from converters.source.cross import FormRecords, check_cross_frames, check_cross_records
+from converters.source.fields import required_fields, validate_columns, validate_rows
+from converters.source.read import read_columns, read_source
 from schemas.config import CONFIG_NAMES, StudyConfig
 from schemas.source import FORMS
 
@@ -52,13 +53,26 @@ def load_config_problems(folder: Path, name: str = CONFIG_NAMES[0]) -> tuple[Stu
                               "CFG-VALUE", e["msg"]) for e in exc.errors(include_url=False)]
 
 
-def load_study(folder: Path) -> StudySource:
-    """Read and check a study folder; never raises for bad input, reports Problems instead."""
+SLOW_ENV = "CDISC_SLOW_PATH"  # "1": check record by record (the reference the fast path is tested against)
+
+
+def fast_path_default() -> bool:
+    return os.environ.get(SLOW_ENV, "") not in ("1", "true", "yes")
+
+
+def load_study(folder: Path, *, fast: bool | None = None) -> StudySource:
+    """Read and check a study folder; never raises for bad input, reports Problems instead.
+
+    ``fast`` (default: unless CDISC_SLOW_PATH=1) reads and checks column-wise; the result is the
+    same either way, record for record and Problem for Problem.
+    """
     folder = Path(folder)
     src = StudySource(folder=folder)
     src.config, src.problems = load_config_problems(folder)
     if src.config is None:
         return src
+    if fast if fast is not None else fast_path_default():
+        return _load_columns(src)
     root = folder.resolve()
     forms: dict[str, FormRecords] = {}
     rejected_subjects: set[str] = set()
@@ -91,3 +105,49 @@ def load_study(folder: Path) -> StudySource:
         frame.insert(0, "_row", pd.Series(fr.rows, dtype="int64"))
         src.frames[form] = frame
     return src
+
+
+def read_forms(src: StudySource) -> dict:
+    """Stage 1 of the fast path: every form read column-wise (form -> ColumnTable, or a Problem when
+    its path is unusable)."""
+    root = src.folder.resolve()
+    tables: dict = {}
+    for form, (model, _) in FORMS.items():
+        spec = src.config.sources[form]
+        path = src.folder / spec.path
+        if root not in path.resolve().parents:
+            tables[form] = Problem(CONFIG_NAMES[0], None, f"sources.{form}.path", spec.path, "CFG-PATH",
+                                   "source path leaves the study folder")
+        elif not path.is_file():
+            tables[form] = Problem(spec.path, None, "", "", "SRC-FILE-MISSING",
+                                   f"source file for {form} not found (sources.{form}.path in study.toml)")
+        else:
+            src.files[form] = path
+            tables[form] = read_columns(path, spec.path, form, spec.rename, required_fields(model))
+            src.rows_read[form] = tables[form].rows_read
+    return tables
+
+
+def check_forms(src: StudySource, tables: dict) -> StudySource:
+    """Stage 2 of the fast path: field rules in bulk, cross-record rules over columns, the frames.
+    Problems come in the order of the record-by-record path."""
+    rejected_subjects: set[str] = set()
+    for form, table in tables.items():
+        if isinstance(table, Problem):
+            src.problems.append(table)
+            continue
+        src.problems += table.problems
+        frame, problems = validate_columns(table, FORMS[form][0])
+        src.problems += problems
+        src.frames[form] = frame
+        if form == "subjects" and "subject_id" in table.columns:
+            read = {str(u).strip() for u in table.columns["subject_id"].uniques if u is not None}
+            rejected_subjects = read - set(frame["subject_id"])
+    if len(src.frames) == len(FORMS):
+        files = {form: src.config.sources[form].path for form in FORMS}
+        src.problems += check_cross_frames(src.config, src.frames, files, frozenset(rejected_subjects))
+    return src
+
+
+def _load_columns(src: StudySource) -> StudySource:
+    return check_forms(src, read_forms(src))

@@ -11,7 +11,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from converters.problems import Problem
+
+try:  # optional: a C CSV parser for the common case; the careful reader below is always the reference
+    import pyarrow as _pa
+    import pyarrow.csv as _pacsv
+except ImportError:  # pragma: no cover - exercised only where pyarrow is absent
+    _pa = _pacsv = None
 
 RULE_ENCODING = "SRC-ENCODING"
 RULE_FORMAT = "SRC-FORMAT"
@@ -144,3 +152,194 @@ def _read_jsonl(text: str, table: SourceTable, rename: dict[str, str], fields: d
             record[col] = value
         table.rows.append(record)
         table.row_numbers.append(n)
+
+
+# --- Column-wise reading (the fast path of load_study) ------------------------------------------
+
+ABSENT = -1  # code of a key a JSON Lines record does not have (unlike None: present but empty)
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class Column:
+    """One field of every record: ``uniques[codes[i]]`` is record i's value (None: empty cell)."""
+
+    codes: np.ndarray  # int64; ABSENT where the record lacks the key
+    uniques: list
+
+    def values(self) -> np.ndarray:
+        """Object array of the values (None where empty or absent)."""
+        table = np.empty(len(self.uniques) + 1, dtype=object)
+        table[:-1] = self.uniques
+        table[-1] = None
+        return table[self.codes]  # ABSENT (-1) picks the trailing None
+
+
+@dataclass
+class ColumnTable:
+    """The records of one form held column-wise; same content as SourceTable, no dict per row."""
+
+    form: str
+    file: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    row_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    rows_read: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    missing_columns: set[str] = field(default_factory=set)
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def row(self, i: int) -> dict:
+        """Record i as read_source would give it."""
+        out = {}
+        for name, col in self.columns.items():
+            code = col.codes[i]
+            if code != ABSENT:
+                out[name] = col.uniques[code]
+        return out
+
+
+def read_columns(path: Path, file: str, form: str, rename: dict[str, str], fields: dict[str, bool]) -> ColumnTable:
+    """``read_source`` column-wise: identical records, row numbers and problems.
+
+    Plain CSV (no quote characters, no blank or lone-CR lines) goes through pyarrow's parser; any
+    other file, or anything that parser refuses, is read by the careful reader above.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raw = None
+    if raw is not None and path.suffix.lower() != ".jsonl":
+        fast = _fast_csv(raw, file, form, rename, fields)
+        if fast is not None:
+            return fast
+    if raw is not None and path.suffix.lower() == ".jsonl":
+        fast = _fast_jsonl(raw, file, form, rename, fields)
+        if fast is not None:
+            return fast
+    return columns_of(read_source(path, file, form, rename, fields))
+
+
+def columns_of(table: SourceTable) -> ColumnTable:
+    """A SourceTable re-held column-wise (values keyed by type too: 1, 1.0 and True stay apart)."""
+    names: list[str] = []
+    for r in table.rows:
+        names += [k for k in r if k not in names]
+    n = len(table.rows)
+    columns = {}
+    for name in names:
+        codes = np.empty(n, np.int64)
+        index: dict = {}
+        uniques: list = []
+        for i, r in enumerate(table.rows):
+            if name not in r:
+                codes[i] = ABSENT
+                continue
+            v = r[name]
+            try:
+                key = (type(v), v)
+                code = index.get(key)
+            except TypeError:  # unhashable (a JSON list or object): its own entry
+                key, code = None, None
+            if code is None:
+                code = len(uniques)
+                uniques.append(v)
+                if key is not None:
+                    index[key] = code
+            codes[i] = code
+        columns[name] = Column(codes, uniques)
+    return ColumnTable(table.form, table.file, columns, np.asarray(table.row_numbers, np.int64), table.rows_read,
+                       list(table.problems), set(table.missing_columns))
+
+
+def _fast_csv(raw: bytes, file: str, form: str, rename: dict[str, str], fields: dict[str, bool]) -> ColumnTable | None:
+    """None whenever the careful reader is needed to get the exact same result."""
+    if _pacsv is None:
+        return None
+    body = raw[len(_BOM):] if raw.startswith(_BOM) else raw
+    # Quoting, NUL, lone CR and blank lines are where parsers differ or row numbers shift.
+    if (not body or b'"' in body or b"\x00" in body or body.startswith((b"\n", b"\r", b"\xff\xfe", b"\xfe\xff"))
+            or b"\n\n" in body or b"\n\r\n" in body or body.count(b"\r") != body.count(b"\r\n")):
+        return None
+    end = body.find(b"\n")
+    if end < 0 or end == len(body) - 1:
+        return None  # header only: let the careful reader report it
+    try:
+        header = body[:end].rstrip(b"\r").decode("utf-8").split(",")
+        parsed = _pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=_pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1),
+            parse_options=_pacsv.ParseOptions(quote_char=False, escape_char=False, newlines_in_values=False,
+                                              ignore_empty_lines=False),
+            convert_options=_pacsv.ConvertOptions(
+                column_types={f"c{i}": _pa.string() for i in range(len(header))},
+                null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=True))
+    except Exception:  # any refusal (bad UTF-8, ragged rows, ...) -> the careful reader reports it
+        return None
+    table = SourceTable(form=form, file=file)
+    columns = [rename.get(h.strip(), h.strip()) for h in header]
+    keep = _check_columns(columns, table, fields, 1)
+    for name, required in fields.items():
+        if required and name not in keep:
+            table.missing_columns.add(name)
+            table.problems.append(Problem(table.file, 1, name, "", RULE_COLUMN_MISSING,
+                                          f"required column '{name}' is missing"))
+    n = parsed.num_rows
+    blank_row = np.ones(n, bool)
+    out: dict[str, Column] = {}
+    for i, name in enumerate(columns):
+        encoded = parsed.column(i).combine_chunks().dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        texts = encoded.dictionary.to_pylist()
+        blank = np.fromiter((t.strip() == "" for t in texts), bool, len(texts))
+        blank_row &= blank[codes] if len(texts) else True
+        if texts and max(map(len, texts)) > csv.field_size_limit():
+            return None  # the csv module refuses such a cell; let it say so
+        if name in keep:  # a duplicated column: the last one wins, as in the careful reader
+            out[name] = Column(codes, [None if b else t for t, b in zip(texts, blank)])
+    if blank_row.any():
+        return None  # a row of empty cells is skipped but numbered: leave it to the careful reader
+    return ColumnTable(form, file, out, np.arange(2, n + 2, dtype=np.int64), n, table.problems,
+                       table.missing_columns)
+
+
+def _fast_jsonl(raw: bytes, file: str, form: str, rename: dict[str, str], fields: dict[str, bool]) -> ColumnTable | None:
+    """Well-formed JSON Lines parsed in one call; any bad line -> None (the careful reader reports it)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if any(sep in text for sep in "\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
+        return None  # str.splitlines breaks there, possibly inside a JSON string
+    lines = text.splitlines()
+    numbers = [n for n, line in enumerate(lines, start=1) if line.strip()]
+    if not numbers:
+        return None
+    try:
+        objs = json.loads("[" + ",".join(lines[n - 1] for n in numbers) + "]")
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if len(objs) != len(numbers) or not all(type(o) is dict for o in objs):
+        return None
+    table = SourceTable(form=form, file=file, rows_read=len(objs))
+    reported: set[str] = set()
+    rows = []
+    for n, obj in zip(numbers, objs):
+        record = {}
+        for key, value in obj.items():
+            col = rename.get(key, key)
+            if col not in fields:
+                if col not in reported:
+                    reported.add(col)
+                    table.problems.append(Problem(file, n, col, col, RULE_COLUMN_UNKNOWN,
+                                                  f"field '{col}' is not a field of {form} (add it to the rename map?)"))
+                continue
+            if isinstance(value, str) and value.strip() == "":
+                value = None
+            record[col] = value
+        rows.append(record)
+    table.rows, table.row_numbers = rows, numbers
+    return columns_of(table)

@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .checks_sdtm import SPECS, blank, dm_subjects
+from .checks_sdtm import SPECS, _many, blank, dm_subjects
 from .package import ADAM, DatasetFile, Package
 from .registry import Emitter, rule
 
@@ -167,7 +167,6 @@ def paramcd_length(pkg: Package, out: Emitter) -> None:
 
 @rule("AD0013")
 def paramcd_param(pkg: Package, out: Emitter) -> None:
-    from .checks_sdtm import _many
     for ds in adam(pkg):
         f = ds.frame
         if {"PARAMCD", "PARAM"} <= set(f.columns):

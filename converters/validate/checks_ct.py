@@ -10,7 +10,6 @@ from functools import lru_cache
 import specs
 
 from .checks_sdtm import domain_vars
-from .checks_transport import uniques
 from .package import ADAM, SDTM, DatasetFile, Package
 from .registry import Emitter, rule
 
@@ -54,9 +53,9 @@ def _checks(pkg: Package):
 
 
 def _flag(ds: DatasetFile, var: str, allowed: frozenset, text: str, out: Emitter) -> None:
-    bad = [v for v in uniques(ds.frame[var]) if v not in allowed]
+    bad = [v for v in ds.uniques(var) if v not in allowed]
     if bad:
-        out.flag(ds.name, ds.frame, ds.frame[var].isin(bad), var, detail=text)
+        out.flag(ds.name, ds.frame, ds.isin(var, bad), var, detail=text)
 
 
 @rule("SD0012")

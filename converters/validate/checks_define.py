@@ -59,8 +59,8 @@ def define_safe(pkg: Package, out: Emitter) -> None:
 
 @rule("DD0002")
 def define_schema(pkg: Package, out: Emitter) -> None:
-    xsd = schema()
     for _, path, tree, _ in loaded(pkg):
+        xsd = schema() if tree is not None else None
         if tree is None or xsd is None or not read_define(tree).is21:
             continue
         if not xsd.validate(tree):

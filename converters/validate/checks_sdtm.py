@@ -10,8 +10,7 @@ import pandas as pd
 
 import specs
 
-from .checks_transport import uniques
-from .dates import full_dates, iso_problem, study_day
+from .dates import full_dates, hhmm, iso_problem, study_day
 from .package import SDTM, DatasetFile, Package
 from .registry import Emitter, rule
 
@@ -30,8 +29,10 @@ def ig_variables() -> dict[str, list[dict[str, str]]]:
     for name, ds in own.items():
         if name.startswith("SUPP"):
             continue
-        out[name] = [{"dataset": name, "variable": v.name, "core": v.core, "type": v.type,
-                      "codelist": _ig_codelist(out, name, v.name)} for v in ds.variables]
+        mine = [{"dataset": name, "variable": v.name, "core": v.core, "type": v.type,
+                 "codelist": _ig_codelist(out, name, v.name)} for v in ds.variables]
+        names = {v.name for v in ds.variables}
+        out[name] = mine + [r for r in out.get(name, []) if r["variable"] not in names]
     return out
 
 
@@ -65,7 +66,7 @@ def required_not_null(pkg: Package, out: Emitter) -> None:
     for ds in sdtm(pkg):
         for v in domain_vars(ds):
             if v["core"] == "Req" and v["variable"] in ds.frame.columns:
-                out.flag(ds.name, ds.frame, blank(ds.frame[v["variable"]]), v["variable"])
+                out.flag(ds.name, ds.frame, ds.blank(v["variable"]), v["variable"])
 
 
 @rule("SD0003")
@@ -88,7 +89,7 @@ def dm_subjects(pkg: Package) -> set[str] | None:
     dm = pkg.get("DM")
     if dm is None or "USUBJID" not in dm.frame.columns:
         return None
-    return set(uniques(dm.frame["USUBJID"]))
+    return set(dm.uniques("USUBJID"))
 
 
 @rule("SD0005")
@@ -99,8 +100,7 @@ def usubjid_in_dm(pkg: Package, out: Emitter) -> None:
     for ds in sdtm(pkg):
         if ds.name == "DM" or "USUBJID" not in ds.frame.columns:
             continue
-        s = ds.frame["USUBJID"]
-        out.flag(ds.name, ds.frame, ~s.isin(subjects) & ~blank(s), "USUBJID")
+        out.flag(ds.name, ds.frame, ~ds.isin("USUBJID", subjects) & ~ds.blank("USUBJID"), "USUBJID")
 
 
 def seq_name(ds: DatasetFile) -> str | None:
@@ -115,7 +115,7 @@ def seq_unique(pkg: Package, out: Emitter) -> None:
         if seq is None or "USUBJID" not in ds.frame.columns or ds.name == "TS":
             continue
         f = ds.frame
-        dup = f.duplicated(["USUBJID", seq], keep=False) & f[seq].notna() & ~blank(f["USUBJID"])
+        dup = f.duplicated(["USUBJID", seq], keep=False) & f[seq].notna() & ~ds.blank("USUBJID")
         out.flag(ds.name, f, dup, seq)
 
 
@@ -127,11 +127,11 @@ def dtc_columns(ds: DatasetFile) -> list[str]:
 def iso8601(pkg: Package, out: Emitter) -> None:
     for ds in pkg.datasets.values():
         for c in dtc_columns(ds):
-            why = {v: iso_problem(v) for v in uniques(ds.frame[c])}
+            why = {v: iso_problem(v) for v in ds.uniques(c)}
             bad = {v: w for v, w in why.items() if w}
             if bad:
                 s = ds.frame[c]
-                mask = s.isin(list(bad))
+                mask = ds.isin(c, bad)
                 vals = s.to_numpy(dtype=object)
                 out.flag(ds.name, ds.frame, mask, c, detail=lambda rows: [bad[vals[i]] for i in rows])
 
@@ -202,9 +202,8 @@ def after(start: pd.Series, end: pd.Series) -> pd.Series:
     sd, ed = full_dates(s), full_dates(e)
     later = (sd > ed).fillna(False)
     same_day = (sd == ed).fillna(False)
-    st, et = s.str[11:16], e.str[11:16]
-    timed = (st.str.len() == 5) & (et.str.len() == 5)
-    return later | (same_day & timed.fillna(False) & (st > et).fillna(False))
+    st, et = hhmm(s), hhmm(e)
+    return later | (same_day & (st != "") & (et != "") & (st > et))
 
 
 @rule("SD0010")
@@ -222,8 +221,8 @@ def epoch_ct(pkg: Package, out: Emitter) -> None:
     allowed = specs.codelist_values("EPOCH")
     for ds in sdtm(pkg):
         if "EPOCH" in ds.frame.columns:
-            bad = [v for v in uniques(ds.frame["EPOCH"]) if v not in allowed]
-            out.flag(ds.name, ds.frame, ds.frame["EPOCH"].isin(bad), "EPOCH")
+            bad = [v for v in ds.uniques("EPOCH") if v not in allowed]
+            out.flag(ds.name, ds.frame, ds.isin("EPOCH", bad), "EPOCH")
 
 
 def _many(frame: pd.DataFrame, code: str, name: str) -> pd.Series:

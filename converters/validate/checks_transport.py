@@ -72,11 +72,11 @@ def ascii_only(pkg: Package, out: Emitter) -> None:
             if not c.isascii() or not (ds.labels.get(c) or "").isascii():
                 out.add(ds.name, variable=c, value=ds.labels.get(c) or c)
         for c in ds.char_columns():
-            values = uniques(ds.frame[c])
+            values = ds.uniques(c)
             if "".join(values).isascii():
                 continue
             bad = [v for v in values if not v.isascii()]
-            out.flag(ds.name, ds.frame, ds.frame[c].isin(bad), c)
+            out.flag(ds.name, ds.frame, ds.isin(c, bad), c)
 
 
 @rule("TR0008")
@@ -87,7 +87,7 @@ def legacy_encoding(pkg: Package, out: Emitter) -> None:
 
 
 def longest(ds, c: str) -> int:
-    values = uniques(ds.frame[c])
+    values = ds.uniques(c)
     enc = ds.encoding or "utf-8"
     return max((len(v.encode(enc, errors="replace")) for v in values), default=0)
 

@@ -23,6 +23,10 @@ def safe_parser() -> etree.XMLParser:
 
 def parse(path: Path) -> etree._ElementTree:
     """Parse, refusing any DTD (entity declarations are the billion-laughs and XXE vectors)."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:  # the prolog, where a DTD must stand
+        raise UnsafeXml("it declares a DTD (entity declarations are not allowed in Define-XML)")
     try:
         tree = etree.parse(str(path), safe_parser())
     except etree.XMLSyntaxError as exc:

@@ -4,8 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
+
+from . import xport5
 
 SDTM, ADAM = "sdtmig-3.4", "adamig-1.3"
 LEGACY_ENCODING = "cp1252"  # SAS on Windows wrote "WLATIN1" text into many legacy transport files
@@ -31,8 +34,32 @@ class DatasetFile:
     size: int
     encoding: str  # "" = default (UTF-8 / ASCII), else the fallback used
 
+    _factors: dict = field(default_factory=dict, repr=False)
+
     def char_columns(self) -> list[str]:
         return [c for c in self.frame.columns if self.types.get(c) == "Char"]
+
+    def factor(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, distinct values) of a column, computed once: checks work on the distinct values."""
+        if col not in self._factors:
+            self._factors[col] = pd.factorize(self.frame[col].to_numpy(dtype=object), use_na_sentinel=False)
+        return self._factors[col]
+
+    def uniques(self, col: str) -> list[str]:
+        return [v for v in self.factor(col)[1] if isinstance(v, str) and v != ""]
+
+    def isin(self, col: str, values) -> np.ndarray:
+        codes, uniq = self.factor(col)
+        wanted = set(values)
+        return np.fromiter((u in wanted for u in uniq), bool, len(uniq))[codes] if len(uniq) else \
+            np.zeros(len(codes), bool)
+
+    def blank(self, col: str) -> np.ndarray:
+        if self.types.get(col) == "Num":
+            return self.frame[col].isna().to_numpy()
+        codes, uniq = self.factor(col)
+        empty = np.fromiter((not isinstance(u, str) or u == "" for u in uniq), bool, len(uniq))
+        return empty[codes] if len(uniq) else np.zeros(len(codes), bool)
 
 
 @dataclass
@@ -62,6 +89,14 @@ def _standard(folder: str, name: str) -> str:
 
 
 def read_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
+    name = path.stem.upper()
+    fast = xport5.read(path)
+    if fast is not None:
+        frame, m = fast
+        return DatasetFile(name=name, path=path, rel=path.relative_to(root).as_posix(),
+                           standard=_standard(folder, name), frame=frame, member=m.table_name,
+                           label=m.file_label, version=5, labels=m.labels, widths=m.widths, types=m.types,
+                           size=path.stat().st_size, encoding=m.encoding)
     encoding = ""
     try:
         frame, meta = pyreadstat.read_xport(str(path))
@@ -74,7 +109,8 @@ def read_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
     for c, t in types.items():  # one representation of "missing" for text: ""
         if t == "Char":
             frame[c] = frame[c].astype(object).where(frame[c].notna(), "")
-    name = path.stem.upper()
+        elif frame[c].dtype == object:  # pyreadstat turns date-formatted numbers into dates: keep SAS days
+            frame[c] = (pd.to_datetime(frame[c]) - pd.Timestamp("1960-01-01")).dt.days.astype("float64")
     return DatasetFile(
         name=name, path=path, rel=path.relative_to(root).as_posix(), standard=_standard(folder, name),
         frame=frame, member=(meta.table_name or "").upper(), label=meta.file_label or "",

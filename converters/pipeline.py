@@ -15,6 +15,7 @@ from converters.adam.build import derive_adam
 from converters.adam.sdtm_in import SdtmInputError, read_sdtm
 from converters.define import DefineError, write_define
 from converters.report import write_report
+from converters.validate import validate_package, write_reports
 from converters.problems import Problem, has_errors, problems_json
 from converters.sdtm.ae import map_ae
 from converters.sdtm.conform import conform
@@ -150,6 +151,8 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
             published = study_dir / "published.toml"
             write_report(stage, published=published if published.is_file() else None)
             write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
+            progress(f"{study_dir.name}: conformance checks")
+            write_conformance(stage)
             rejected = _rejected_rows(src)
             inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
             manifest = build_manifest(studyid=src.config.study.studyid, study_dir=study_dir, inputs=inputs,
@@ -176,6 +179,7 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
             result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate))
             write_define(stage, ADAM, config)
             write_report(stage)
+            write_conformance(stage)
             inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
             manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
                                       inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
@@ -186,6 +190,12 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
         return result
     result.ok, result.out_dir = True, Path(out_dir)
     return result
+
+
+def write_conformance(stage: Path) -> None:
+    """reports/conformance.{json,html}: the package checks `cdisc validate` runs, on what was just written."""
+    report = validate_package(stage)
+    write_reports(report, [stage / "reports" / "conformance.json", stage / "reports" / "conformance.html"])
 
 
 def sdtm_timestamp(sdtm_dir: Path) -> dt.datetime:

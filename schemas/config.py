@@ -5,7 +5,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.dates import IsoFullDate
 from schemas.source import FORMS
@@ -19,7 +19,7 @@ class Study(_Strict):
     studyid: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")] = Field(description="STUDYID of every dataset.")
     title: Annotated[str, Field(min_length=1)] = Field(description="Full protocol title (TS TITLE).")
     sponsor: Annotated[str, Field(min_length=1)] = Field(description="Sponsor name (TS SPONSOR).")
-    registry_id: Annotated[str, Field(pattern=r"^NCT\d{8}$")] = Field(description="ClinicalTrials.gov id (TS REGID).")
+    registry_id: Annotated[str, Field(pattern=r"^NCT[0-9]{8}$")] = Field(description="ClinicalTrials.gov id (TS REGID).")
     protocol_id: str | None = Field(default=None, description="Sponsor protocol number.")
     phase: str = Field(description="Trial phase, CT TPHASE submission value (TS TPHASE).")
     indication: str = Field(description="Trial disease/condition indication (TS INDIC).")
@@ -44,7 +44,7 @@ class Study(_Strict):
     ct_version: Literal["2025-03-28"] = Field(description="CDISC SDTM CT release the package uses.")
     package_datetime: str = Field(
         description="Creation timestamp written into XPT headers (ISO 8601); SOURCE_DATE_EPOCH overrides it.",
-        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$")
 
 
 class Arm(_Strict):
@@ -62,6 +62,16 @@ class Treatment(_Strict):
 
 class SourceFile(_Strict):
     path: str = Field(description="Path of the file, relative to the study folder; .csv or .jsonl.")
+
+    @field_validator("path")
+    @classmethod
+    def _inside_and_known(cls, value: str) -> str:
+        p = Path(value)
+        if p.is_absolute() or ".." in p.parts:
+            raise ValueError(f"'{value}' must be a relative path that stays inside the study folder")
+        if p.suffix.lower() not in (".csv", ".jsonl"):
+            raise ValueError(f"'{value}' must end in .csv or .jsonl")
+        return value
     rename: dict[str, str] = Field(default_factory=dict, description="EDC column name -> contract field name.")
     encoding: Literal["utf-8", "utf-8-sig"] = "utf-8-sig"
 
@@ -96,12 +106,6 @@ class StudyConfig(_Strict):
                 raise ValueError(f"arms: arm {arm.armcd} names treatment '{arm.treatment}' not in treatments")
         if len({a.armcd for a in self.arms}) != len(self.arms):
             raise ValueError("arms: armcd values must be unique")
-        for name, src in self.sources.items():
-            p = Path(src.path)
-            if p.is_absolute() or ".." in p.parts:
-                raise ValueError(f"sources.{name}.path '{src.path}' must stay inside the study folder")
-            if p.suffix.lower() not in (".csv", ".jsonl"):
-                raise ValueError(f"sources.{name}.path '{src.path}' must end in .csv or .jsonl")
         return self
 
     def arm(self, armcd: str) -> Arm | None:

@@ -13,11 +13,12 @@ from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 # YYYY[-MM[-DD[Thh:mm[:ss]]]]; also the hyphen form for an unknown month "YYYY---DD".
+# ASCII digits only: \d would also accept fullwidth and other Unicode digits.
 ISO_PARTIAL = re.compile(
-    r"^(?P<y>\d{4})"
-    r"(?:-(?P<m>\d{2}|-)"
-    r"(?:-(?P<d>\d{2})"
-    r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?)?)?$"
+    r"^(?P<y>[0-9]{4})"
+    r"(?:-(?P<m>[0-9]{2}|-)"
+    r"(?:-(?P<d>[0-9]{2})"
+    r"(?:T(?P<H>[0-9]{2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?)?)?)?$"
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.dates import IsoFullDate, IsoPartialDate
@@ -43,7 +43,15 @@ Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class SourceRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    # inf/nan are not measurements; a JSON true/false is not a number or a text
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value):
+        if isinstance(value, bool):
+            raise PydanticCustomError("bool_type", "a true/false value is not allowed here")
+        return value
 
 
 class Subject(SourceRecord):

@@ -259,25 +259,48 @@ def _problems_of(errors: list[dict], rows: list[dict], row_numbers, file: str, m
     return bad
 
 
-def _series(rule: FieldRule, values: np.ndarray) -> pd.Series:
-    """The column pd.DataFrame(list of model_dump dicts) would build from these values: object for
-    text and for all-empty columns, int64 for whole numbers without gaps, float64 (NaN) otherwise."""
+def _column(rule: FieldRule, table: np.ndarray, codes: np.ndarray) -> np.ndarray | pd.Series:
+    """``table[codes]`` as pd.DataFrame(list of model_dump dicts) would type it: an object array
+    for text (pandas < 3) and for all-empty columns, int64 for whole numbers without gaps, float64
+    (NaN) for numbers with gaps; anything else through pandas' own inference."""
+    used = np.zeros(len(table), bool)
+    used[codes] = True
+    entries = table[used]
     if rule.kind == "str" and _LIST_OF_STR_IS_OBJECT:
-        return pd.Series(values, dtype=object)
-    if rule.kind in ("int", "float") and len(values):
-        empty = pd.isna(values)
-        if empty.all():
-            return pd.Series(values, dtype=object)
-        present = values[~empty]
-        number = int if rule.kind == "int" else float
-        if all(type(v) is number for v in present) and (
-                number is float or -2**63 <= min(present) and max(present) < 2**63):
-            if number is int and not empty.any():
-                return pd.Series(values.astype(np.int64))
-            out = np.full(len(values), np.nan)
-            out[~empty] = present.astype(np.float64)
-            return pd.Series(out)
-    return pd.Series(values.tolist())
+        return table  # taken into the object block by _frame
+    none = np.fromiter((v is None for v in entries), bool, len(entries))
+    if none.all():
+        return table
+    number = {"int": int, "float": float}.get(rule.kind)
+    present = entries[~none]
+    if number is not None and all(type(v) is number for v in present) and (
+            number is float or -2**63 <= min(present) and max(present) < 2**63):
+        if number is int and not none.any():
+            numbers = np.zeros(len(table), np.int64)
+            numbers[used] = entries.astype(np.int64)
+        else:
+            numbers = np.full(len(table), np.nan)
+            numbers[used] = np.where(none, np.nan, entries).astype(np.float64)
+        return pd.Series(numbers[codes])
+    return pd.Series(table[codes].tolist())
+
+
+def _frame(columns: dict[str, np.ndarray | pd.Series], codes: dict[str, np.ndarray], rows: int) -> pd.DataFrame:
+    """A DataFrame of these columns, built without pandas' consolidation copies: the object columns
+    (value tables) are taken once into one 2-D block, the others inserted beside it in their places."""
+    text = [name for name, c in columns.items() if isinstance(c, np.ndarray) or c.dtype == object]
+    block = np.empty((len(text), rows), dtype=object)
+    for j, name in enumerate(text):
+        c = columns[name]
+        if isinstance(c, np.ndarray):
+            np.take(c, codes[name], out=block[j])
+        else:
+            block[j] = c.to_numpy()
+    frame = pd.DataFrame(block.T, columns=text, dtype=object, copy=False)
+    for k, (name, c) in enumerate(columns.items()):
+        if name not in text:
+            frame.insert(k, name, c)
+    return frame
 
 
 def validate_columns(table: ColumnTable, model: type[SourceRecord]) -> tuple[pd.DataFrame, list[Problem]]:
@@ -289,21 +312,22 @@ def validate_columns(table: ColumnTable, model: type[SourceRecord]) -> tuple[pd.
     rejected = np.zeros(n, bool)
     if table.missing_columns:
         rejected[:] = True  # every row lacks a required field; reported once against the header
-    tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # field -> (value per code + default, codes)
+    tables: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}  # field -> (value per code + default, codes)
     for rule in rules:
         col = table.columns.get(rule.name)
-        codes = col.codes if col is not None else np.full(n, ABSENT, np.int64)
         uniques = col.uniques if col is not None else []
         verdicts = [_accept(rule, u) for u in uniques]
-        ok = np.fromiter((v[0] for v in verdicts), bool, len(verdicts))
         value = np.empty(len(verdicts) + 1, dtype=object)
         value[:-1] = [v[1] for v in verdicts]
         value[-1] = rule.default  # ABSENT (-1) picks the default
         # a missing required column rejects every row (reported once); a missing key is Pydantic's to report
         absent_ok = not rule.required or rule.name in table.missing_columns
-        ok = np.append(ok, absent_ok)
-        suspect |= ~ok[codes]
-        tables[rule.name] = (value, codes)
+        ok = np.append(np.fromiter((v[0] for v in verdicts), bool, len(verdicts)), absent_ok)
+        if col is None:
+            suspect |= not absent_ok
+        elif not ok.all():
+            suspect |= ~ok[col.codes]
+        tables[rule.name] = (value, col.codes if col is not None else None)
     slow = np.flatnonzero(suspect)
     rows = [table.row(int(i)) for i in slow]
     adapter = _adapter(model)
@@ -320,18 +344,26 @@ def validate_columns(table: ColumnTable, model: type[SourceRecord]) -> tuple[pd.
         good_slow = [k for k in range(len(rows)) if k not in bad]
     keep = ~suspect & ~rejected
     keep[slow[good_slow]] = True
-    index = np.flatnonzero(keep)
-    if not len(index):
+    index = None if keep.all() else np.flatnonzero(keep)
+    kept = n if index is None else len(index)
+    if not kept:
         frame = pd.DataFrame([], columns=list(model.model_fields))
     else:
         dumped = [r.model_dump() for r in adapter.validate_python([rows[k] for k in good_slow])] if good_slow else []
-        data = {}
+        columns, codes = {}, {}
         for rule in rules:
-            value, codes = tables[rule.name]
-            column = value[codes]
-            if dumped:
-                column[slow[good_slow]] = [d[rule.name] for d in dumped]
-            data[rule.name] = _series(rule, column[index])
-        frame = pd.DataFrame(data)
-    frame.insert(0, "_row", pd.Series(table.row_numbers[index], dtype="int64"))
+            value, c = tables[rule.name]
+            c = np.full(n, ABSENT, np.int64) if c is None else c
+            if dumped:  # rows Pydantic accepted after all: their values as extra table entries
+                extra = np.empty(len(dumped), dtype=object)
+                extra[:] = [d[rule.name] for d in dumped]
+                c = c.astype(np.int64)
+                c[c == ABSENT] = len(value) - 1
+                c[slow[good_slow]] = len(value) + np.arange(len(dumped))
+                value = np.concatenate([value, extra])
+            codes[rule.name] = c if index is None else c[index]
+            columns[rule.name] = _column(rule, value, codes[rule.name])
+        frame = _frame(columns, codes, kept)
+    numbers = table.row_numbers if index is None else table.row_numbers[index]
+    frame.insert(0, "_row", pd.Series(numbers, dtype="int64"))
     return frame, problems

@@ -290,7 +290,7 @@ def _fast_csv(raw: bytes, file: str, form: str, rename: dict[str, str], fields: 
     out: dict[str, Column] = {}
     for i, name in enumerate(columns):
         encoded = parsed.column(i).combine_chunks().dictionary_encode()
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
         texts = encoded.dictionary.to_pylist()
         blank = np.fromiter((t.strip() == "" for t in texts), bool, len(texts))
         blank_row &= blank[codes] if len(texts) else True

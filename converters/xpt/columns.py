@@ -51,9 +51,19 @@ class NumColumn:
         return np.zeros(len(self.bytes8), bool)  # a numeric value, even missing, is never blank
 
 
+# Letters NFKD does not decompose into ASCII (ligatures and letters with strokes), and typographic
+# punctuation that word processors put into free text.
+_LATIN = str.maketrans({
+    "Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "ẞ": "SS", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d",
+    "Ł": "L", "ł": "l", "Þ": "TH", "þ": "th", "Ð": "D", "ð": "d", "ı": "i", "Ħ": "H", "ħ": "h",
+    "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "−": "-", "…": "...",
+    "\u00a0": " ", "µ": "u", "°": " deg", "±": "+/-", "×": "x",
+})
+
+
 def _transliterate(text: str) -> str | None:
-    """NFKD, drop combining marks; None when the result is still not ASCII."""
-    out = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    """NFKD, drop combining marks, map the Latin letters NFKD keeps; None when still not ASCII."""
+    out = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_LATIN)) if not unicodedata.combining(c))
     return out if out.isascii() else None
 
 

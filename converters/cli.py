@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from converters import __version__
-from converters.package.atomic import OutputFolderError, check_output_folder
+from converters.package.atomic import OutputFolderError, check_output_folder, output_path
 from converters.pipeline import ConvertResult, convert_study
 from converters.problems import ERROR, WARNING, format_table, write_problems_json
 
@@ -61,8 +61,13 @@ def convert(studies: tuple[Path, ...], out: Path, jobs: int, transliterate: bool
         raise click.UsageError("two study folders have the same name; their packages would collide")
     targets = [(s, out / n if many else out, transliterate, not quiet) for s, n in zip(studies, names)]
     try:
-        for _, target, _, _ in targets:
+        if many and output_path(out).exists() and not output_path(out).is_dir():
+            raise OutputFolderError(f"{out} is a file, not a folder")
+        for study, target, _, _ in targets:
             check_output_folder(target)
+            if study.resolve() == output_path(target).resolve() or output_path(target).resolve() in study.resolve().parents:
+                raise OutputFolderError(f"the study folder {study} is inside the output folder {target}, "
+                                        "which a conversion replaces; choose another output folder")
     except OutputFolderError as exc:
         _echo_err(f"error: {exc}")
         sys.exit(EXIT_USAGE)

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pandas as pd
 
-from converters.package.atomic import staged_output
+from converters.package.atomic import output_path, staged_output
 from converters.package.manifest import build_manifest, write_json
 from converters.adam.build import derive_adam
 from converters.adam.sdtm_in import SdtmInputError, read_sdtm
@@ -119,7 +119,7 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
                   progress: Progress = lambda msg: None) -> ConvertResult:
     """Convert one study folder; write ``out_dir`` only when everything succeeded."""
     study_dir = Path(study_dir)
-    result = ConvertResult(study=study_dir.name, ok=False)
+    result = ConvertResult(study=study_dir.resolve().name, ok=False)
     progress(f"{study_dir.name}: reading and checking source")
     src = load_study(study_dir)
     result.problems = list(src.problems)
@@ -152,7 +152,7 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
             write_report(stage, published=published if published.is_file() else None)
             write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
             progress(f"{study_dir.name}: conformance checks")
-            write_conformance(stage)
+            write_conformance(stage, output_path(out_dir).name)
             rejected = _rejected_rows(src)
             inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
             manifest = build_manifest(studyid=src.config.study.studyid, study_dir=study_dir, inputs=inputs,
@@ -170,7 +170,7 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
                  transliterate: bool = False, progress: Progress = lambda msg: None) -> ConvertResult:
     """``cdisc adam``: ADaM (and its reports) from an existing SDTM folder, written atomically to out_dir."""
     sdtm_dir = Path(sdtm_dir)
-    result = ConvertResult(study=sdtm_dir.name, ok=False)
+    result = ConvertResult(study=sdtm_dir.resolve().name, ok=False)
     sdtm = read_sdtm(sdtm_dir)
     created = package_timestamp(config) if config else sdtm_timestamp(sdtm_dir)
     try:
@@ -179,7 +179,7 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
             result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate))
             write_define(stage, ADAM, config)
             write_report(stage)
-            write_conformance(stage)
+            write_conformance(stage, output_path(out_dir).name)
             inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
             manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
                                       inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
@@ -192,9 +192,10 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
     return result
 
 
-def write_conformance(stage: Path) -> None:
+def write_conformance(stage: Path, name: str) -> None:
     """reports/conformance.{json,html}: the package checks `cdisc validate` runs, on what was just written."""
     report = validate_package(stage)
+    report.package = name  # the package's own name, not the staging folder's
     write_reports(report, [stage / "reports" / "conformance.json", stage / "reports" / "conformance.html"])
 
 

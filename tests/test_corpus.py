@@ -182,6 +182,16 @@ def build_case(case: dict, folder: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def light_pipeline(monkeypatch):
+    """Only the XPT writing and the folder handling run: ADaM, define, survival report and
+    conformance writers are stubbed (each has its own tests) to keep these tests fast."""
+    import converters.pipeline as pipeline
+    monkeypatch.setattr(pipeline, "write_adam", lambda *a, **k: {}, raising=False)
+    for name in ("write_define", "write_report", "write_conformance"):
+        monkeypatch.setattr(pipeline, name, lambda *a, **k: None, raising=False)
+
+
 # --- checks ---------------------------------------------------------------------------------------
 
 def leftovers(out: Path) -> list[str]:
@@ -213,7 +223,7 @@ def test_corpus_is_large_and_ids_unique():
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
-def test_bad_input_fails_cleanly(case: dict, tmp_path: Path):
+def test_bad_input_fails_cleanly(case: dict, tmp_path: Path, light_pipeline):
     folder = build_case(case, tmp_path / "study")
     out, report = tmp_path / "out", tmp_path / "problems.json"
     result = CliRunner().invoke(main, ["convert", str(folder), "-o", str(out), "--problems", str(report),
@@ -271,7 +281,7 @@ def _convert_terms(tmp_path: Path, terms: list[str]):
     return result, out
 
 
-def test_transliterate_turns_accented_text_into_ascii(tmp_path: Path):
+def test_transliterate_turns_accented_text_into_ascii(tmp_path: Path, light_pipeline):
     result, out = _convert_terms(tmp_path, ["Fièvre", "Éruption cutanée"])
     assert result.exit_code == 0, result.stdout
     from converters.xpt import read_xpt
@@ -279,7 +289,7 @@ def test_transliterate_turns_accented_text_into_ascii(tmp_path: Path):
     assert {"Fievre", "Eruption cutanee"} <= set(ae["AETERM"])
 
 
-def test_transliterate_handles_latin_letters_without_a_decomposition(tmp_path: Path):
+def test_transliterate_handles_latin_letters_without_a_decomposition(tmp_path: Path, light_pipeline):
     """--transliterate promises "non-ASCII text into ASCII instead of failing" (cli.py); Œ, ø and ß
     have no NFKD decomposition yet are ordinary in French, Danish and German verbatim terms."""
     result, out = _convert_terms(tmp_path, ["Œdème pulmonaire", "Søren's syndrome", "Straße-Fieber"])
@@ -294,7 +304,7 @@ def test_transliterate_handles_latin_letters_without_a_decomposition(tmp_path: P
 PARTIAL_FORMS = ["2021", "2021-02", "2021---02", "2021-02-02T10:30", "2021-02-02T10:30:15"]
 
 
-def test_partial_date_forms_are_accepted_for_ae_start(tmp_path: Path):
+def test_partial_date_forms_are_accepted_for_ae_start(tmp_path: Path, light_pipeline):
     aes = [dict(AES[0], ae_id=str(i + 10), start_date=d, end_date="2021-02-08") for i, d in enumerate(PARTIAL_FORMS)]
     folder = make_study(tmp_path / "s", aes=aes)
     result = CliRunner().invoke(main, ["convert", str(folder), "-o", str(tmp_path / "out"), "-q"])

@@ -53,6 +53,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the package files are readable like the XPTs
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

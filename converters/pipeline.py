@@ -138,32 +138,28 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
         return result
     progress(f"{study_dir.name}: writing XPT")
     created = package_timestamp(src.config)
-    try:
-        with staged_output(out_dir) as stage:
-            sdtm = stage / "sdtm"
-            result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate))
-            progress(f"{study_dir.name}: deriving ADaM")
-            result.records.update(write_adam(read_sdtm(sdtm), stage / "adam", src.config, created, transliterate))
-            progress(f"{study_dir.name}: writing define.xml")
-            write_define(stage, SDTM, src.config)
-            write_define(stage, ADAM, src.config)
-            progress(f"{study_dir.name}: survival report")
-            published = study_dir / "published.toml"
-            write_report(stage, published=published if published.is_file() else None)
-            write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
-            progress(f"{study_dir.name}: conformance checks")
-            write_conformance(stage, output_path(out_dir).name)
-            rejected = _rejected_rows(src)
-            inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
-            manifest = build_manifest(studyid=src.config.study.studyid, study_dir=study_dir, inputs=inputs,
-                                      rows_read=src.rows_read, rows_rejected=rejected, written=written,
-                                      unmapped=UNMAPPED, package_dir=stage)
-            write_json(stage / "reports" / "manifest.json", manifest)
-    except (XptError, ConformError, DefineError) as exc:
-        result.problems += _problems_of(exc)
-        return result
-    result.ok, result.out_dir = True, Path(out_dir)
-    return result
+
+    def build(stage: Path) -> None:
+        sdtm = stage / "sdtm"
+        result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate))
+        progress(f"{study_dir.name}: deriving ADaM")
+        result.records.update(write_adam(read_sdtm(sdtm), stage / "adam", src.config, created, transliterate))
+        progress(f"{study_dir.name}: writing define.xml")
+        write_define(stage, SDTM, src.config)
+        write_define(stage, ADAM, src.config)
+        progress(f"{study_dir.name}: survival report")
+        published = study_dir / "published.toml"
+        write_report(stage, published=published if published.is_file() else None)
+        write_json(stage / "reports" / "source-validation.json", problems_json(result.problems))
+        progress(f"{study_dir.name}: conformance checks")
+        write_conformance(stage, src.config.study.studyid)
+        inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
+        manifest = build_manifest(studyid=src.config.study.studyid, study_dir=study_dir, inputs=inputs,
+                                  rows_read=src.rows_read, rows_rejected=_rejected_rows(src), written=written,
+                                  unmapped=UNMAPPED, package_dir=stage)
+        write_json(stage / "reports" / "manifest.json", manifest)
+
+    return write_package(out_dir, result, build)
 
 
 def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = None, *,
@@ -173,18 +169,28 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
     result = ConvertResult(study=sdtm_dir.resolve().name, ok=False)
     sdtm = read_sdtm(sdtm_dir)
     created = package_timestamp(config) if config else sdtm_timestamp(sdtm_dir)
+    progress(f"{sdtm_dir}: deriving ADaM")
+
+    def build(stage: Path) -> None:
+        result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate))
+        write_define(stage, ADAM, config)
+        write_report(stage)
+        write_conformance(stage, str(sdtm["DM"]["STUDYID"].iloc[0]) if len(sdtm["DM"]) else sdtm_dir.name)
+        inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
+        manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
+                                  inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
+                                  package_dir=stage)
+        write_json(stage / "reports" / "manifest.json", manifest)
+
+    return write_package(out_dir, result, build)
+
+
+def write_package(out_dir: Path, result: ConvertResult, build: Callable[[Path], None]) -> ConvertResult:
+    """Run ``build`` in a staging folder that replaces out_dir only if it completes; problems of the
+    writers (XPT rules, spec conformance, define) become the result's problems, and nothing is written."""
     try:
-        progress(f"{sdtm_dir}: deriving ADaM")
         with staged_output(out_dir) as stage:
-            result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate))
-            write_define(stage, ADAM, config)
-            write_report(stage)
-            write_conformance(stage, output_path(out_dir).name)
-            inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
-            manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
-                                      inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
-                                      package_dir=stage)
-            write_json(stage / "reports" / "manifest.json", manifest)
+            build(stage)
     except (XptError, ConformError, DefineError) as exc:
         result.problems += _problems_of(exc)
         return result
@@ -195,7 +201,7 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
 def write_conformance(stage: Path, name: str) -> None:
     """reports/conformance.{json,html}: the package checks `cdisc validate` runs, on what was just written."""
     report = validate_package(stage)
-    report.package = name  # the package's own name, not the staging folder's
+    report.package = name  # STUDYID, not a folder name: the same bytes wherever study and OUT are
     write_reports(report, [stage / "reports" / "conformance.json", stage / "reports" / "conformance.html"])
 
 

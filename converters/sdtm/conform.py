@@ -1,12 +1,37 @@
 """Apply the dataset spec to a mapped frame: variables, order, types, required values, CT."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from converters.problems import ERROR, WARNING, Problem
+from converters.sdtm.derive import _slow
 from specs import Dataset, codelist
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
+
+
+def _as_text(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Object column of str/None, and where it is None. Values already text skip the per-element
+    str() (most columns)."""
+    if _slow():
+        col = col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
+        return col, col.isna().to_numpy()
+    values = col.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        values = np.array([v if v is None else str(v) for v in values] + [None], dtype=object)[:-1]
+    return pd.Series(values, index=col.index, dtype=object), missing
+
+
+def _as_number(col: pd.Series) -> pd.Series:
+    """float64; an object column holding nothing but missing values needs no parsing."""
+    if col.dtype == object and not _slow() and pd.isna(col.to_numpy()).all():
+        return pd.Series(np.full(len(col), np.nan), index=col.index)
+    return pd.to_numeric(col, errors="raise").astype("float64")
 
 
 def conform(frame: pd.DataFrame, spec: Dataset, *, req_non_null: bool = True) -> tuple[pd.DataFrame, list[Problem]]:
@@ -27,26 +52,45 @@ def conform(frame: pd.DataFrame, spec: Dataset, *, req_non_null: bool = True) ->
                 raise KeyError(f"{spec.name}: mapping produced no {var.name} ({var.core})")
             continue
         col = frame[var.name]
+        missing = None
         if var.is_char:
-            col = col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
+            col, missing = _as_text(col)
         elif pd.api.types.is_datetime64_any_dtype(col):
             # SAS date: days since 1960-01-01, shown with the spec's DATE9. format
             col = (col - SAS_EPOCH).dt.days.astype("float64")
         else:
-            col = pd.to_numeric(col, errors="raise").astype("float64")
-        if var.core == "Perm" and col.isna().all():
+            col = _as_number(col)
+        if missing is None:
+            missing = col.isna().to_numpy()
+        if var.core == "Perm" and missing.all():
             continue
         if var.core == "Req" and req_non_null:
-            for i in col.index[col.isna()]:
+            for i in col.index[missing]:
                 problems.append(Problem(file, int(i) + 1, var.name, "", "SDTM-REQUIRED",
                                         f"{var.name} is required and empty"))
         if var.codelist and var.is_char:
             cl = codelist(var.codelist)
             allowed = cl.values()
-            bad = col.notna() & ~col.isin(allowed)
+            bad = ~missing & ~col.isin(allowed)
             for i in col.index[bad]:
                 problems.append(Problem(file, int(i) + 1, var.name, col[i], "SDTM-CT",
                                         f"'{col[i]}' is not in codelist {cl.name}" + (" (extensible)" if cl.extensible else ""),
                                         WARNING if cl.extensible else ERROR))
         out[var.name] = col
-    return pd.DataFrame(out, index=frame.index).reset_index(drop=True), problems
+    if _slow() or not out:
+        return pd.DataFrame(out, index=frame.index).reset_index(drop=True), problems
+    return _frame(out, len(frame)), problems
+
+
+def _frame(columns: dict[str, pd.Series], rows: int) -> pd.DataFrame:
+    """pd.DataFrame(columns).reset_index(drop=True) with one copy: the object columns written into
+    one 2-D block, the numeric ones inserted beside it in their places."""
+    text = [name for name, c in columns.items() if c.dtype == object]
+    block = np.empty((len(text), rows), dtype=object)
+    for j, name in enumerate(text):
+        block[j] = columns[name].to_numpy()
+    frame = pd.DataFrame(block.T, columns=text, dtype=object, copy=False)
+    for k, (name, c) in enumerate(columns.items()):
+        if name not in text:
+            frame.insert(k, name, c.to_numpy())
+    return frame

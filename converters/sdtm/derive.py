@@ -1,6 +1,14 @@
-"""SDTM derivations as pure functions (frame in, frame out), in the manner of admiral's verbs."""
+"""SDTM derivations as pure functions (frame in, frame out), in the manner of admiral's verbs.
+
+Date columns repeat few distinct values (a study has a few thousand days), so dates are parsed
+once per distinct value and spread back to the rows with numpy (pd.factorize + take). The
+derivations copy their input shallowly: they only add columns, never write into the input's arrays
+(tests/test_fastpath.py compares whole packages with the deep-copying slow path).
+CDISC_SLOW_PATH=1 selects the element-wise versions the fast ones are tested against.
+"""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -9,10 +17,28 @@ import pandas as pd
 from schemas.dates import date_bounds
 
 
-def to_date(dtc: pd.Series) -> pd.Series:
-    """Complete ISO 8601 dates (a time part allowed) -> datetime64; partial or empty -> NaT."""
+def _slow() -> bool:
+    return os.environ.get("CDISC_SLOW_PATH", "") in ("1", "true", "yes")
+
+
+def _per_value(dtc: pd.Series, convert) -> pd.Series:
+    """``convert`` (Series -> datetime Series) applied to the distinct values only, spread back."""
+    codes, uniques = pd.factorize(dtc, use_na_sentinel=True)
+    done = convert(pd.Series(uniques, dtype=object)).to_numpy(dtype="datetime64[ns]")
+    values = np.append(done, np.datetime64("NaT", "ns"))[codes]  # code -1 (missing) -> NaT
+    return pd.Series(values, index=dtc.index, name=dtc.name)
+
+
+def _to_date_each(dtc: pd.Series) -> pd.Series:
     text = dtc.astype("string").str.slice(0, 10)
     return pd.to_datetime(text.where(text.str.len() == 10), format="%Y-%m-%d", errors="coerce")
+
+
+def to_date(dtc: pd.Series) -> pd.Series:
+    """Complete ISO 8601 dates (a time part allowed) -> datetime64; partial or empty -> NaT."""
+    if _slow() or dtc.dtype != object:
+        return _to_date_each(dtc)
+    return _per_value(dtc, _to_date_each)
 
 
 def derive_usubjid(frame: pd.DataFrame, studyid: str, subjid: str = "subject_id") -> pd.DataFrame:
@@ -21,7 +47,7 @@ def derive_usubjid(frame: pd.DataFrame, studyid: str, subjid: str = "subject_id"
     >>> derive_usubjid(pd.DataFrame({"subject_id": ["001"]}), "S1")["USUBJID"].tolist()
     ['S1-001']
     """
-    out = frame.copy()
+    out = frame.copy(deep=_slow())  # adds columns only (a deep copy of every source column is the cost)
     out["STUDYID"] = studyid
     out["USUBJID"] = studyid + "-" + out[subjid].astype("string")
     return out
@@ -35,7 +61,7 @@ def derive_study_day(frame: pd.DataFrame, dtc: str, out: str, ref: str = "RFSTDT
     >>> derive_study_day(f, "AESTDTC", "AESTDY")["AESTDY"].tolist()
     [1.0, -1.0, nan]
     """
-    result = frame.copy()
+    result = frame.copy(deep=_slow())
     days = (to_date(frame[dtc]) - to_date(frame[ref])).dt.days.astype("float64")
     result[out] = np.where(days >= 0, days + 1, days)
     return result
@@ -48,7 +74,13 @@ def derive_seq(frame: pd.DataFrame, out: str, order: list[str]) -> pd.DataFrame:
     >>> derive_seq(f, "XXSEQ", ["USUBJID", "X"])["XXSEQ"].tolist()
     [1.0, 2.0, 1.0]
     """
-    result = frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
+    if _slow():
+        result = frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
+    else:  # the same stable order, found on the key columns alone; the full frame is taken once
+        keys = frame[order].reset_index(drop=True)
+        position = keys.sort_values(order, kind="mergesort", na_position="first").index.to_numpy()
+        result = frame.take(position)
+        result.index = pd.RangeIndex(len(result))
     result[out] = (result.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
     return result
 
@@ -66,10 +98,18 @@ def derive_epoch(frame: pd.DataFrame, dtc: str, milestones: pd.DataFrame, out: s
     infusion day, FOLLOW-UP after it. A partial date gets the epoch only when every day it can denote
     falls in the same epoch; otherwise EPOCH is null (SDTMIG 3.4 4.1.3.1: EPOCH is not imputed).
     """
-    m = frame[["USUBJID", dtc]].merge(milestones, on="USUBJID", how="left")
-    lo, hi = date_bounds_series(m[dtc])
-    trtstart = pd.to_datetime(m["TRTSTART"])
-    infusion = pd.to_datetime(m["INFUSION"])
+    key = milestones["USUBJID"]
+    if _slow() or not key.is_unique or key.isna().any() or key.dtype != frame["USUBJID"].dtype \
+            or frame["USUBJID"].isna().any() or dtc in ("TRTSTART", "INFUSION"):
+        m = frame[["USUBJID", dtc]].merge(milestones, on="USUBJID", how="left")
+        lo, hi = date_bounds_series(m[dtc])
+        trtstart, infusion = _datetimes(m["TRTSTART"]), _datetimes(m["INFUSION"])
+    else:  # one milestone row per subject: the left merge is a lookup
+        position = pd.Index(key).get_indexer(frame["USUBJID"])
+        lo, hi = date_bounds_series(frame[dtc].reset_index(drop=True))
+        trtstart, infusion = (_datetimes(pd.Series(np.append(_datetimes(milestones[c].reset_index(drop=True))
+                                                             .to_numpy(), np.datetime64("NaT"))[position]))
+                              for c in ("TRTSTART", "INFUSION"))
 
     def epoch_at(day: pd.Series) -> np.ndarray:
         return np.select(
@@ -77,14 +117,30 @@ def derive_epoch(frame: pd.DataFrame, dtc: str, milestones: pd.DataFrame, out: s
             [None, "SCREENING", "TREATMENT"], default="FOLLOW-UP").astype(object)
 
     first, last = epoch_at(lo), epoch_at(hi)
-    result = frame.copy()
+    result = frame.copy(deep=_slow())
     result[out] = np.where(first == last, first, None)
     return result
 
 
-def date_bounds_series(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Earliest and latest day each (possibly partial) ISO 8601 date can denote, as datetime64 series."""
+def _datetimes(col: pd.Series) -> pd.Series:
+    """pd.to_datetime, skipped when the column already is datetime64[ns] (it would only scan it)."""
+    return col if col.dtype == "datetime64[ns]" and not _slow() else pd.to_datetime(col)
+
+
+def _bounds_each(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     uniq = pd.unique(dtc.dropna())
     lo = {v: _bounds(v)[0] for v in uniq if v}
     hi = {v: _bounds(v)[1] for v in uniq if v}
     return pd.to_datetime(dtc.map(lo)), pd.to_datetime(dtc.map(hi))
+
+
+def date_bounds_series(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Earliest and latest day each (possibly partial) ISO 8601 date can denote, as datetime64 series."""
+    if _slow() or dtc.dtype != object:
+        return _bounds_each(dtc)
+    codes, uniques = pd.factorize(dtc, use_na_sentinel=True)
+    nat = np.datetime64("NaT", "ns")
+    lo = np.array([np.datetime64(_bounds(v)[0], "ns") if v else nat for v in uniques] + [nat], "datetime64[ns]")
+    hi = np.array([np.datetime64(_bounds(v)[1], "ns") if v else nat for v in uniques] + [nat], "datetime64[ns]")
+    return (pd.Series(lo[codes], index=dtc.index, name=dtc.name),
+            pd.Series(hi[codes], index=dtc.index, name=dtc.name))

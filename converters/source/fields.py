@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import inspect
 import math
 import operator
 import re
@@ -84,7 +85,8 @@ def _adapter(model: type[SourceRecord]) -> TypeAdapter:
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?)?)?", re.ASCII)
 _INT = re.compile(r"-?[0-9]{1,15}", re.ASCII)
 _FLOAT = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII)
-_SAFE_CONFIG = {"extra", "str_strip_whitespace", "frozen", "title"}
+# config keys that cannot make Pydantic accept or change a value the fast checks accept
+_SAFE_CONFIG = {"extra", "str_strip_whitespace", "frozen", "title", "allow_inf_nan"}
 _LIST_OF_STR_IS_OBJECT = pd.Series(["a", None]).dtype == object  # pandas < 3 (no default string dtype)
 
 
@@ -104,6 +106,7 @@ class FieldRule:
     bounds: tuple = ()  # ("ge", 0), ("le", 100), ...
     codelists: tuple[str, ...] = ()
     date: str | None = None  # "partial" | "full"
+    before: tuple = ()  # the model's mode="before" field validators on this field, f(value) -> value
 
 
 def _codelist_name(func) -> str | None:
@@ -144,7 +147,7 @@ def _collect(meta, found: dict) -> bool:
     return True
 
 
-def _rule(name: str, info: FieldInfo, safe_config: bool) -> FieldRule:
+def _rule(name: str, info: FieldInfo, safe_config: bool, before: tuple) -> FieldRule:
     required = info.is_required()
     default = None if required else info.default
     ann, nullable = info.annotation, False
@@ -167,15 +170,33 @@ def _rule(name: str, info: FieldInfo, safe_config: bool) -> FieldRule:
         kind = "opaque"
     return FieldRule(name, required, default, nullable, kind, literals, found.get("min_length"),
                      found.get("max_length"), found.get("pattern"), tuple(found.get("bounds", ())),
-                     tuple(found.get("codelists", ())), found.get("date"))
+                     tuple(found.get("codelists", ())), found.get("date"), before)
 
 
 @lru_cache(maxsize=None)
 def field_rules(model: type[SourceRecord]) -> tuple[FieldRule, ...]:
-    """The fast checks of every field of ``model``, generated from its annotations."""
-    safe = set(model.model_config) <= _SAFE_CONFIG and not model.__pydantic_decorators__.model_validators \
-        and not model.__pydantic_decorators__.field_validators
-    return tuple(_rule(n, f, safe) for n, f in model.model_fields.items())
+    """The fast checks of every field of ``model``, generated from its annotations.
+
+    A mode="before" field validator taking just the value is run on each distinct value: the value
+    is accepted only if the validator returns that very object. Any other validator (after, wrap,
+    plain, model-level) makes the fields it touches "opaque": Pydantic validates them, row by row.
+    """
+    decorators = model.__pydantic_decorators__
+    safe = set(model.model_config) <= _SAFE_CONFIG and not decorators.model_validators
+    before: dict[str, list] = {}
+    opaque: set[str] = set()
+    for dec in decorators.field_validators.values():
+        fields = set(model.model_fields) if "*" in dec.info.fields else set(dec.info.fields)
+        try:
+            simple = list(inspect.signature(dec.func).parameters) == ["value"]
+        except (TypeError, ValueError):
+            simple = False
+        for f in fields:
+            if dec.info.mode == "before" and simple:
+                before.setdefault(f, []).append(dec.func)
+            else:
+                opaque.add(f)
+    return tuple(_rule(n, f, safe and n not in opaque, tuple(before.get(n, ()))) for n, f in model.model_fields.items())
 
 
 def _date_ok(v: str, full: bool) -> bool:
@@ -202,6 +223,12 @@ def _accept(rule: FieldRule, value) -> tuple[bool, object]:
     """(True, validated value) when ``value`` is certainly valid for the field, else (False, None)."""
     if rule.kind == "opaque":
         return False, None
+    for check in rule.before:
+        try:
+            if check(value) is not value:
+                return False, None
+        except Exception:  # Pydantic will report it
+            return False, None
     if value is None:
         return rule.nullable, None
     t = type(value)

@@ -44,6 +44,7 @@ RULES = {
     "less_than": "SRC-RANGE",
     "less_than_equal": "SRC-RANGE",
     "finite_number": "SRC-RANGE",
+    "bool_type": "SRC-TYPE",
 }
 
 

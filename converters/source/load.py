@@ -98,13 +98,26 @@ def load_study(folder: Path, *, fast: bool | None = None) -> StudySource:
             valid = {r.subject_id for r in records}
             rejected_subjects = {str(r.get("subject_id")).strip() for r in table.rows if r.get("subject_id") is not None} - valid
     if len(forms) == len(FORMS):
-        src.problems += check_cross_records(src.config, forms, frozenset(rejected_subjects))
+        src.problems += without_absence_findings(
+            check_cross_records(src.config, forms, frozenset(rejected_subjects)), src)
     for form, fr in forms.items():
         model = FORMS[form][0]
         frame = pd.DataFrame([r.model_dump() for r in fr.records], columns=list(model.model_fields))
         frame.insert(0, "_row", pd.Series(fr.rows, dtype="int64"))
         src.frames[form] = frame
     return src
+
+
+# Cross-record rules that conclude from a record's absence in a form, and that form.
+ABSENCE_RULES = {"SRC-SUBJECT-UNKNOWN": "subjects", "SRC-INFUSION-MISSING": "exposure"}
+
+
+def without_absence_findings(problems: list[Problem], src: StudySource) -> list[Problem]:
+    """Drop absence findings about a form that already has errors of its own: its missing records may
+    be the rejected ones, and one problem must not be reported again as many."""
+    with_errors = {p.file for p in src.problems if p.severity == "error"}
+    broken = {form for form in FORMS if src.config.sources[form].path in with_errors}
+    return [p for p in problems if ABSENCE_RULES.get(p.rule) not in broken]
 
 
 def read_forms(src: StudySource) -> dict:
@@ -145,7 +158,8 @@ def check_forms(src: StudySource, tables: dict) -> StudySource:
             rejected_subjects = read - set(frame["subject_id"])
     if len(src.frames) == len(FORMS):
         files = {form: src.config.sources[form].path for form in FORMS}
-        src.problems += check_cross_frames(src.config, src.frames, files, frozenset(rejected_subjects))
+        src.problems += without_absence_findings(
+            check_cross_frames(src.config, src.frames, files, frozenset(rejected_subjects)), src)
     return src
 
 

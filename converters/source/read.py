@@ -135,6 +135,9 @@ def _read_jsonl(text: str, table: SourceTable, rename: dict[str, str], fields: d
         except json.JSONDecodeError as exc:
             table.problems.append(Problem(table.file, n, "", line[:40], RULE_FORMAT, f"not a JSON object: {exc.msg}"))
             continue
+        except RecursionError:
+            table.problems.append(Problem(table.file, n, "", line[:40], RULE_FORMAT, "JSON nested too deeply"))
+            continue
         if not isinstance(obj, dict):
             table.problems.append(Problem(table.file, n, "", line[:40], RULE_FORMAT, "line is not a JSON object"))
             continue

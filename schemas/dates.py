@@ -5,6 +5,7 @@ SDTMIG 3.4 section 4.4.2: a partial date is kept by omitting the unknown trailin
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Annotated
@@ -123,7 +124,6 @@ def date_bounds(value: str | None) -> tuple[dt.date, dt.date] | None:
             return dt.date(y, 1, 1), dt.date(y, 12, 31)
         return dt.date(y, 1, d), dt.date(y, 12, d)  # unknown month, known day: bound by the year
     if d is None:
-        nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-        return dt.date(y, m, 1), nxt - dt.timedelta(days=1)
+        return dt.date(y, m, 1), dt.date(y, m, calendar.monthrange(y, m)[1])
     day = dt.date(y, m, d)
     return day, day

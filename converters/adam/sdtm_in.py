@@ -1,31 +1,88 @@
 """Read an SDTM folder (any tool's) into frames: upper-case names, blanks as missing."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 
+from converters.validate import xport5
+
 REQUIRED = ("DM", "EX", "RS", "TS")
+_LIBRARY_HEADER = b"HEADER RECORD*******LIB"
 
 
 class SdtmInputError(Exception):
     """The SDTM folder lacks a dataset or variable the ADaM derivations need."""
 
 
-def read_sdtm(folder: Path) -> dict[str, pd.DataFrame]:
-    frames = {}
-    for path in sorted(Path(folder).glob("*.xpt")):
+def _read_fast(path: Path) -> pd.DataFrame | None:
+    """The numpy v5 reader (latin1, as pyreadstat is asked for below); None when it declines the file
+    or a numeric variable carries a format, which pyreadstat would turn into dates."""
+    try:
+        got = xport5.read(path, encodings=("latin1",))
+    except Exception:  # anything odd: the careful reader decides
+        return None
+    if got is None:
+        return None
+    df, meta = got
+    if any(_has_format(path, meta)):
+        return None
+    return df
+
+
+def _has_format(path: Path, meta) -> list[bool]:
+    with open(path, "rb") as fh:
+        data = fh.read(8 * xport5.REC + 140 * len(meta.types))[8 * xport5.REC:]
+    return [data[140 * i + 56:140 * i + 64].strip(b" \x00") != b"" and t == "Num"
+            for i, t in enumerate(meta.types.values())]
+
+
+def _read(path: Path) -> pd.DataFrame:
+    df = _read_fast(path)
+    if df is None:
         try:
             df, _ = pyreadstat.read_xport(str(path), encoding="latin1")
         except Exception as exc:  # pyreadstat raises its own error types
             raise SdtmInputError(f"{path.name}: not a readable SAS transport file ({exc})") from None
-        df.columns = [c.upper() for c in df.columns]
-        for col in df.columns:
-            if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-                df[col] = df[col].astype(object).where(df[col].astype(object).ne(""), None)
-        frames[path.stem.upper()] = df
-    missing = [d for d in REQUIRED if d not in frames]
+    df.columns = [c.upper() for c in df.columns]
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            values = df[col].to_numpy(dtype=object)
+            df[col] = pd.Series(np.where(values == "", None, values), index=df.index, dtype=object)
+    return df
+
+
+class SdtmFolder(Mapping):
+    """Dataset name -> frame. Every file's header is checked up front (so a broken file fails at
+    once), the data of a dataset is read on first use: ADaM needs DM, EX, RS, TS and SUPPDM, and
+    decoding AE or SUPPAE as well would double the reading time of a large study."""
+
+    def __init__(self, paths: dict[str, Path]):
+        self._paths, self._frames = paths, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = _read(self._paths[name])
+        return self._frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def read_sdtm(folder: Path) -> SdtmFolder:
+    paths = {}
+    for path in sorted(Path(folder).glob("*.xpt")):
+        with open(path, "rb") as fh:
+            if not fh.read(xport5.REC).startswith(_LIBRARY_HEADER):  # V5 and V8 library headers
+                raise SdtmInputError(f"{path.name}: not a readable SAS transport file (no library header record)")
+        paths[path.stem.upper()] = path
+    missing = [d for d in REQUIRED if d not in paths]
     if missing:
         raise SdtmInputError(f"{folder}: missing SDTM dataset(s) {', '.join(missing)} (need {', '.join(REQUIRED)})")
-    return frames
+    return SdtmFolder(paths)

@@ -22,21 +22,32 @@ def source_dataset(name: str, adsl: pd.DataFrame, adrs: pd.DataFrame) -> pd.Data
     raise ValueError(f"tte.toml: unknown source dataset '{name}' (ADSL or ADRS)")
 
 
-def _dates(source: dict, adsl: pd.DataFrame, adrs: pd.DataFrame, order: int) -> pd.DataFrame:
-    data = source_dataset(source["dataset"], adsl, adrs)
-    if source.get("filter"):
-        data = data.query(source["filter"], engine="python")
-    seq = data["ASEQ"] if "ASEQ" in data.columns and source["dataset"] != "ADSL" else pd.Series(np.nan, index=data.index)
-    out = pd.DataFrame({"USUBJID": data["USUBJID"], "ADT": pd.to_datetime(data[source["date"]]),
-                        "SRCDOM": source.get("srcdom"), "SRCVAR": source.get("srcvar"),
-                        "SRCSEQ": seq.astype("float64"), "_order": order})
-    return out[out["ADT"].notna()]
+def _dates(source: dict, adsl: pd.DataFrame, adrs: pd.DataFrame, order: int, cache: dict | None = None) -> pd.DataFrame:
+    """The dated rows of one source. ``cache`` (one per ADTTE build) keeps the ADSL-enriched ADRS and
+    each source's rows, which several parameters share: merging and filtering 1M+ ADRS rows per use
+    dominated the ADTTE time."""
+    cache = {} if cache is None else cache
+    key = (source["dataset"], source.get("filter"), source["date"], source.get("srcdom"), source.get("srcvar"))
+    if key not in cache:
+        if source["dataset"] not in cache:
+            cache[source["dataset"]] = source_dataset(source["dataset"], adsl, adrs)
+        data = cache[source["dataset"]]
+        if source.get("filter"):
+            data = data.query(source["filter"], engine="python")
+        seq = data["ASEQ"] if "ASEQ" in data.columns and source["dataset"] != "ADSL" else pd.Series(np.nan, index=data.index)
+        out = pd.DataFrame({"USUBJID": data["USUBJID"], "ADT": pd.to_datetime(data[source["date"]]),
+                            "SRCDOM": source.get("srcdom"), "SRCVAR": source.get("srcvar"),
+                            "SRCSEQ": seq.astype("float64")})
+        cache[key] = out[out["ADT"].notna()]
+    return cache[key].assign(_order=order)
 
 
-def derive_param_tte(adsl: pd.DataFrame, adrs: pd.DataFrame, parameter: dict, sources: dict[str, dict]) -> pd.DataFrame:
+def derive_param_tte(adsl: pd.DataFrame, adrs: pd.DataFrame, parameter: dict, sources: dict[str, dict],
+                     cache: dict | None = None) -> pd.DataFrame:
     """One ADTTE parameter (frame of USUBJID, PARAMCD, PARAM, STARTDT, ADT, AVAL, CNSR, ...)."""
+    cache = {} if cache is None else cache
     pop = adsl.query(parameter["population"], engine="python") if parameter.get("population") else adsl
-    start = _dates({**parameter["start"], "srcdom": None, "srcvar": None}, adsl, adrs, 0)
+    start = _dates({**parameter["start"], "srcdom": None, "srcvar": None}, adsl, adrs, 0, cache)
     start = start[start["USUBJID"].isin(pop["USUBJID"])].sort_values("ADT", kind="mergesort")
     start = start.drop_duplicates("USUBJID")[["USUBJID", "ADT"]].rename(columns={"ADT": "STARTDT"})
     start = start.merge(adsl[["USUBJID", "DCUTDT"]], on="USUBJID", how="left")
@@ -47,7 +58,7 @@ def derive_param_tte(adsl: pd.DataFrame, adrs: pd.DataFrame, parameter: dict, so
             src = sources[name]
             if src["kind"] != kind:
                 raise ValueError(f"tte.toml: {parameter['paramcd']} lists {kind} source '{name}' of kind {src['kind']}")
-            d = _dates(src, adsl, adrs, i)
+            d = _dates(src, adsl, adrs, i, cache)
             d["EVNTDESC"] = src.get("evntdesc")
             d["CNSDTDSC"] = src.get("cnsdtdsc")
             d["CNSR"] = 0.0 if kind == "event" else float(src.get("censor", 1))
@@ -73,7 +84,8 @@ def derive_param_tte(adsl: pd.DataFrame, adrs: pd.DataFrame, parameter: dict, so
 
 
 def derive_adtte(adsl: pd.DataFrame, adrs: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    params = [derive_param_tte(adsl, adrs, p, spec["sources"]) for p in spec["parameter"]]
+    cache: dict = {}
+    params = [derive_param_tte(adsl, adrs, p, spec["sources"], cache) for p in spec["parameter"]]
     adtte = pd.concat(params, ignore_index=True)
     adtte = adtte.merge(adsl[["USUBJID", "STUDYID", "TRT01A", "TRT01AG1"]], on="USUBJID", how="left")
     order = {p["paramcd"]: i for i, p in enumerate(spec["parameter"])}

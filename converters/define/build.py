@@ -20,7 +20,7 @@ from specs import Dataset, Variable
 
 from . import items
 from .package import DefineError, StudyInfo, XptFile, read_folder, read_xpt, study_info
-from .valuelevel import Slice, rows_for, slices
+from .valuelevel import Slice, slices
 from .xmlns import description, el
 
 DEFINE_VERSION = "2.1.0"
@@ -139,8 +139,7 @@ def _item_def(oid: str, name: str, label: str, dt: items.DataType, *, display_fo
     return node
 
 
-def _variable_codelist(doc: _Doc, var: Variable, file: XptFile) -> str | None:
-    vals = file.values(var.name)
+def _variable_codelist(doc: _Doc, var: Variable, file: XptFile, vals: list) -> str | None:
     if var.codelist and (len(vals) or len(specs.codelist(var.codelist).terms) <= MAX_UNUSED_LIST):
         return doc.use_codelist(var.codelist, vals, not file.char[var.name])
     if var.name in MEDDRA_VARIABLES:
@@ -167,8 +166,7 @@ def _slice_item(doc: _Doc, spec: Dataset, file: XptFile, sl: Slice) -> tuple[str
     """ItemDef of one value-level slice; returns (ItemOID, MethodOID)."""
     parent = spec.variable(sl.target)
     oid = f"IT.{spec.name}.{sl.target}.{oid_part(sl.value)}"
-    vals = file.values(sl.target)
-    vals = vals[rows_for(file, sl.key, sl.value).index.intersection(vals.index)]
+    vals = file.distinct(sl.target, (sl.key, sl.value))
     char = file.char[sl.target]
     if char and items.is_iso8601_variable(sl.name):
         dt = items.DataType(items.iso8601_type(vals, sl.name.endswith("DUR")), None)
@@ -228,7 +226,7 @@ def _item_group(doc: _Doc, spec: Dataset, file: XptFile, labels: dict[str, str])
     group.append(description(spec.label))
     for order, col in enumerate(cols, start=1):
         var = spec.variable(col)
-        vals = file.values(col)
+        vals = file.distinct(col)  # facts below need each distinct value once, not every record
         oid = f"IT.{spec.name}.{col}"
         key = spec.keys.index(col) + 1 if col in spec.keys else None
         method = _method_of(doc, var) if var.origin == "Derived" else ""
@@ -237,7 +235,7 @@ def _item_group(doc: _Doc, spec: Dataset, file: XptFile, labels: dict[str, str])
         dt = items.item_type(col, file.char[col], vals, file.widths[col], var.display_format)
         doc.item_defs[oid] = _item_def(
             oid, col, var.label, dt, display_format=var.display_format,
-            codelist_oid=_variable_codelist(doc, var, file), origin=_origin(var.origin, var.source),
+            codelist_oid=_variable_codelist(doc, var, file, vals), origin=_origin(var.origin, var.source),
             value_list=f"VL.{spec.name}.{col}" if col in with_vlm else None,
             comment=_comment_of(doc, spec.name, var))
     if spec.name.startswith("SUPP") and spec.name[4:] in labels:

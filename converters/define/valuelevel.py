@@ -37,16 +37,20 @@ def _spec_table(name: str, standard: str) -> tuple[dict[str, str], ...]:
 
 
 def _present(file: XptFile, key: str) -> list[str]:
-    return sorted(set(file.values(key)))
+    return sorted(file.distinct(key))
 
 
 def rows_for(file: XptFile, key: str, value: str) -> pd.DataFrame:
     return file.frame[file.frame[key] == value]
 
 
+def _first(file: XptFile, var: str, where: tuple[str, str], default):
+    hit = file.first(var, where)
+    return default if hit is None else hit
+
+
 def _has_values(file: XptFile, key: str, value: str, target: str) -> bool:
-    col = rows_for(file, key, value)[target]
-    return bool(col.notna().any()) if not file.char[target] else bool((col.fillna("") != "").any())
+    return bool(file.distinct(target, (key, value)))
 
 
 def supp_slices(spec: Dataset, file: XptFile, standard: str) -> list[Slice]:
@@ -55,11 +59,11 @@ def supp_slices(spec: Dataset, file: XptFile, standard: str) -> list[Slice]:
     rdomain = spec.name[4:]
     meta = {r["qnam"]: r for r in _spec_table("supp_qualifiers", standard) if r["rdomain"] == rdomain}
     out = []
+    cols = set(file.frame.columns)
     for qnam in _present(file, "QNAM"):
-        rows = rows_for(file, "QNAM", qnam)
         row = meta.get(qnam, {})
-        label = row.get("qlabel") or (next(iter(rows["QLABEL"].dropna()), qnam) if "QLABEL" in rows else qnam)
-        origin = row.get("qorig") or (next(iter(rows["QORIG"].dropna()), "") if "QORIG" in rows else "")
+        label = row.get("qlabel") or (_first(file, "QLABEL", ("QNAM", qnam), qnam) if "QLABEL" in cols else qnam)
+        origin = row.get("qorig") or (_first(file, "QORIG", ("QNAM", qnam), "") if "QORIG" in cols else "")
         out.append(Slice(spec.name, "QVAL", "QNAM", qnam, qnam, label, "", origin, ""))
     return out
 
@@ -75,8 +79,8 @@ def findings_slices(spec: Dataset, file: XptFile, standard: str) -> list[Slice]:
         row = tests.get(value, {})
         src, _, std = (row.get("value_map") or "").partition("->")
         # the test name as submitted (--TEST), else as specified
-        names = rows_for(file, key, value).get(f"{dom}TEST", pd.Series(dtype=object)).dropna()
-        label = (str(names.iloc[0]) if len(names) else "") or row.get(f"{dom.lower()}test") or value
+        name = _first(file, f"{dom}TEST", (key, value), "") if f"{dom}TEST" in file.frame.columns else ""
+        label = str(name) or row.get(f"{dom.lower()}test") or value
         for suffix, cl, what in (("ORRES", src, "result as collected"), ("STRESC", std, "standardized result"),
                                  ("STRESN", "", "numeric standardized result")):
             target = f"{dom}{suffix}"
@@ -90,8 +94,7 @@ def param_slices(spec: Dataset, file: XptFile, standard: str) -> list[Slice]:
         return []
     out = []
     for value in _present(file, "PARAMCD"):
-        rows = rows_for(file, "PARAMCD", value)
-        label = next(iter(rows["PARAM"].dropna()), value) if "PARAM" in rows else value
+        label = _first(file, "PARAM", ("PARAMCD", value), value) if "PARAM" in file.frame.columns else value
         for target in ("AVAL", "AVALC"):
             if target in file.frame.columns and _has_values(file, "PARAMCD", value, target):
                 out.append(Slice(spec.name, target, "PARAMCD", value, target, label, "", "", ""))

@@ -75,6 +75,13 @@ class Package:
         return self.datasets.get(name)
 
 
+def _refactor(codes: np.ndarray, decoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`DatasetFile.factor` of a column from the reader's codes of its raw fields: the distinct decoded
+    values, factorised in the fields' order of first appearance, are the column's in its own."""
+    again, uniq = pd.factorize(decoded, use_na_sentinel=False)
+    return again[codes], uniq
+
+
 def xport_version(path: Path) -> int:
     """8 for the SAS V8 extended transport format (LIBV8 header), else 5 (FDA TCG requires 5)."""
     with open(path, "rb") as fh:
@@ -90,13 +97,14 @@ def _standard(folder: str, name: str) -> str:
 
 def read_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
     name = path.stem.upper()
-    fast = xport5.read(path)
+    fast = xport5.read(path, factors=True)
     if fast is not None:
         frame, m = fast
         return DatasetFile(name=name, path=path, rel=path.relative_to(root).as_posix(),
                            standard=_standard(folder, name), frame=frame, member=m.table_name,
                            label=m.file_label, version=5, labels=m.labels, widths=m.widths, types=m.types,
-                           size=path.stat().st_size, encoding=m.encoding)
+                           size=path.stat().st_size, encoding=m.encoding,
+                           _factors={c: _refactor(*f) for c, f in m.factors.items()})
     encoding = ""
     try:
         frame, meta = pyreadstat.read_xport(str(path))

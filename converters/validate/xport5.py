@@ -6,7 +6,7 @@ VAX namestrs) returns None and the caller falls back to pyreadstat.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,15 +23,22 @@ class Meta:
     widths: dict[str, int]
     types: dict[str, str]
     encoding: str
+    plain: bool = True  # every text value is ASCII without NUL bytes: any reader decodes it the same way
+    # Char column -> (codes, decoded distinct values), when asked for: column = values[codes]
+    factors: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def _text(b: bytes, enc: str) -> str:
     return b.rstrip(b" \x00").decode(enc)
 
 
-def read(path, encodings=("utf-8", "cp1252")) -> tuple[pd.DataFrame, Meta] | None:
-    raw = np.fromfile(path, dtype=np.uint8)
-    data = raw.tobytes()
+def read(path, encodings=("utf-8", "cp1252"), empty: object = "",
+         factors: bool = False) -> tuple[pd.DataFrame, Meta] | None:
+    """(frame, metadata), or None for a file this reader does not handle; ``empty`` stands for an
+    empty text value (a blank-filled field); ``factors`` keeps each Char column's codes in the metadata."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    raw = np.frombuffer(data, dtype=np.uint8)  # a view of the same bytes: the file is held once
     if not data.startswith(b"HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!"):
         return None
     member = data[3 * REC:4 * REC]
@@ -48,15 +55,17 @@ def read(path, encodings=("utf-8", "cp1252")) -> tuple[pd.DataFrame, Meta] | Non
         return None
     for enc in encodings:
         try:
-            return _decode(data, raw, start, nvar, ns_end + REC, dsname, label, enc)
+            return _decode(data, raw, start, nvar, ns_end + REC, dsname, label, enc, empty, factors)
         except UnicodeDecodeError:
             continue
     return None
 
 
 def _decode(data: bytes, raw: np.ndarray, start: int, nvar: int, body: int, dsname: bytes, label: bytes,
-            enc: str) -> tuple[pd.DataFrame, Meta]:
+            enc: str, empty: object = "", keep: bool = False) -> tuple[pd.DataFrame, Meta]:
     names, labels, widths, types, cols = [], {}, {}, {}, []
+    kept = {}
+    plain = True
     for i in range(nvar):
         ns = data[start + 140 * i:start + 140 * (i + 1)]
         ntype, length = int.from_bytes(ns[0:2], "big"), int.from_bytes(ns[4:6], "big")
@@ -79,17 +88,50 @@ def _decode(data: bytes, raw: np.ndarray, start: int, nvar: int, body: int, dsna
         rows = rows[:nrows - pad]
     frame = {}
     for name, numeric, pos, length in cols:
-        part = np.ascontiguousarray(rows[:, pos:pos + length])
+        part = rows[:, pos:pos + length]
         if numeric:
             frame[name] = _ibm(part, length)
         else:
-            values = part.view(f"S{length}").ravel().astype(object) if length else np.full(len(rows), b"", object)
-            codes, uniq = pd.factorize(values)
-            decoded = np.asarray([_text(u, enc) for u in uniq] + [""], dtype=object)
+            codes, uniq = _factorize_text(part, length, len(rows))
+            plain = plain and all(u.isascii() and b"\x00" not in u for u in uniq)
+            decoded = np.asarray([_text(u, enc) or empty for u in uniq] + [empty], dtype=object)
             frame[name] = decoded[codes]
+            if keep:
+                kept[name] = (codes, decoded[:-1])
     meta = Meta(_text(dsname, "ascii").upper(), _text(label, enc), labels, widths, types,
-                "" if enc == "utf-8" else enc)
-    return pd.DataFrame(frame, columns=names), meta
+                "" if enc == "utf-8" else enc, plain, kept)
+    # copy=False keeps one block per column: consolidating them would copy every column once more
+    return pd.DataFrame(frame, columns=names, copy=False), meta
+
+
+def _factorize_text(part: np.ndarray, length: int, nrows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct byte strings) of a fixed-width text field, in order of first appearance.
+
+    Fields of up to 32 bytes are hashed as integers (one per 8 bytes), which is faster than making
+    and hashing a bytes object per record; NUL padding vanishes again in the S views.
+    """
+    if 0 < length <= 8:
+        wide = np.zeros((nrows, 8), np.uint8)
+        wide[:, :length] = part
+        codes, ints = pd.factorize(wide.view("<u8").ravel())
+        return codes, np.asarray(ints, dtype="<u8").view("S8").astype(object)
+    if 8 < length <= 32 and nrows:
+        # up to four 8-byte words: factorise word by word, folding the codes so far into each pair
+        words = -(-length // 8)
+        wide = np.zeros((nrows, 8 * words), np.uint8)
+        wide[:, :length] = part
+        ints = wide.view("<u8")
+        codes, _ = pd.factorize(ints[:, 0])
+        for j in range(1, words):
+            more, seen = pd.factorize(ints[:, j])
+            codes, _ = pd.factorize(codes * len(seen) + more)
+        # codes count up in order of first appearance: a record is a first one where the running max grows
+        peak = np.maximum.accumulate(codes)
+        first = np.flatnonzero(np.concatenate(([True], peak[1:] > peak[:-1])))
+        return codes, np.ascontiguousarray(part[first]).view(f"S{length}").ravel().astype(object)
+    part = np.ascontiguousarray(part)
+    values = part.view(f"S{length}").ravel().astype(object) if length else np.full(nrows, b"", object)
+    return pd.factorize(values)
 
 
 def _ibm(part: np.ndarray, length: int) -> np.ndarray:

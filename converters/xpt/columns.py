@@ -40,6 +40,22 @@ class CharColumn:
 
 
 @dataclass(frozen=True)
+class CodedCharColumn:
+    """Each distinct value once, blank-padded, as a row of ``table`` (the last row is the blank missing
+    value), plus every row's code into it: filling a block is one gather, with no per-row string work."""
+
+    table: np.ndarray  # (distinct + 1, length) uint8
+    codes: np.ndarray  # intp per row
+    length: int
+
+    def fill(self, out: np.ndarray, start: int, stop: int) -> None:
+        out[...] = self.table[self.codes[start:stop]]
+
+    def blank_rows(self) -> np.ndarray:
+        return (self.table == BLANK).all(axis=1)[self.codes]
+
+
+@dataclass(frozen=True)
 class NumColumn:
     bytes8: np.ndarray  # (rows, 8) big-endian IBM doubles
     length: int = 8
@@ -77,9 +93,47 @@ def _empty_char(rows: int, var: XptVariable) -> CharColumn:
     return CharColumn(np.zeros(0, np.uint8), np.zeros(rows, np.int64), np.zeros(rows, np.int64), var.length or 1)
 
 
+# Above this many bytes the distinct-value table would outweigh the joined text (free text columns).
+_TABLE_BYTES = 1 << 24
+
+
 def encode_char(dataset: str, var: XptVariable, series: pd.Series, transliterate: bool
-                ) -> tuple[CharColumn, list[XptProblem]]:
+                ) -> tuple[CharColumn | CodedCharColumn, list[XptProblem]]:
     """Missing values become blanks (SAS character missing); problems name every offending row.
+
+    Columns of clean ASCII strings are encoded from their distinct values (SDTM columns repeat few
+    values); anything that needs a problem or transliteration, or has too many long distinct values,
+    takes the row-wise path, which gives the same bytes.
+    """
+    coded = _encode_distinct(var, series)
+    if coded is not None:
+        return coded, []
+    return _encode_rows(dataset, var, series, transliterate)
+
+
+def _encode_distinct(var: XptVariable, series: pd.Series) -> CodedCharColumn | None:
+    """The column from its distinct values, or None when the row-wise path must decide."""
+    values = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)  # missing (None, NaN, NA) -> -1
+    if not all(isinstance(u, str) for u in uniques):
+        return None
+    # trailing blanks carry no meaning and are not stored (FDA TCG 4.1.5.2), as in the row-wise path
+    texts = [u.rstrip(" ") for u in uniques]
+    if not "".join(texts).isascii() or any("\x00" in t for t in texts):
+        return None
+    longest = max(map(len, texts), default=0)
+    length = max(longest, 1) if var.length is None else var.length
+    if longest > MAX_CHAR or longest > length or (len(texts) + 1) * length > max(_TABLE_BYTES, 8 * len(values)):
+        return None
+    table = np.array(texts + [""], dtype=f"S{length}").view(np.uint8).reshape(len(texts) + 1, length).copy()
+    table[table == 0] = BLANK  # numpy pads with NUL; SAS pads with blanks (no value holds a NUL, checked above)
+    codes = np.where(codes < 0, len(texts), codes).astype(np.intp)
+    return CodedCharColumn(table, codes, length)
+
+
+def _encode_rows(dataset: str, var: XptVariable, series: pd.Series, transliterate: bool
+                 ) -> tuple[CharColumn, list[XptProblem]]:
+    """Row-wise encoding: reports every offending row.
 
     The strings are joined into one ASCII buffer instead of a numpy unicode array, which would cost
     4 bytes per character and a slow per-element cast.

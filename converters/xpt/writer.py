@@ -27,7 +27,7 @@ def _prepare(frame: pd.DataFrame, dataset: str, label: str, variables: Sequence[
     if problems:  # values are meaningless to check against broken metadata
         raise XptError(problems)
 
-    encoded: list[columns.CharColumn | columns.NumColumn] = []
+    encoded: list[columns.CharColumn | columns.CodedCharColumn | columns.NumColumn] = []
     namestrs: list[records.Namestr] = []
     position = 0
     for number, var in enumerate(variables, start=1):

@@ -25,3 +25,13 @@ def tree_digest(folder: Path) -> dict[str, str]:
 def study(tmp_path: Path) -> Path:
     """A fresh valid small study folder, free to break."""
     return make_study(tmp_path / "study")
+
+
+@pytest.fixture
+def light_pipeline(monkeypatch):
+    """Only the XPT writing and the folder handling run: ADaM, define, survival report and
+    conformance writers are stubbed (each has its own tests) to keep these tests fast."""
+    import converters.pipeline as pipeline
+    monkeypatch.setattr(pipeline, "write_adam", lambda *a, **k: {}, raising=False)
+    for name in ("write_define", "write_report", "write_conformance"):
+        monkeypatch.setattr(pipeline, name, lambda *a, **k: None, raising=False)

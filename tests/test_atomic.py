@@ -33,16 +33,6 @@ SCENARIOS = [(signal.SIGKILL, "staging"), (signal.SIGKILL, "adam"), (signal.SIGK
              (signal.SIGINT, "sdtm")]
 
 
-@pytest.fixture
-def light_pipeline(monkeypatch):
-    """Only the XPT writing and the folder handling run: ADaM, define, survival report and
-    conformance writers are stubbed (each has its own tests) to keep these tests fast."""
-    import converters.pipeline as pipeline
-    monkeypatch.setattr(pipeline, "write_adam", lambda *a, **k: {}, raising=False)
-    for name in ("write_define", "write_report", "write_conformance"):
-        monkeypatch.setattr(pipeline, name, lambda *a, **k: None, raising=False)
-
-
 def hidden_siblings(out: Path) -> list[str]:
     return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
 

@@ -182,16 +182,6 @@ def build_case(case: dict, folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def light_pipeline(monkeypatch):
-    """Only the XPT writing and the folder handling run: ADaM, define, survival report and
-    conformance writers are stubbed (each has its own tests) to keep these tests fast."""
-    import converters.pipeline as pipeline
-    monkeypatch.setattr(pipeline, "write_adam", lambda *a, **k: {}, raising=False)
-    for name in ("write_define", "write_report", "write_conformance"):
-        monkeypatch.setattr(pipeline, name, lambda *a, **k: None, raising=False)
-
-
 # --- checks ---------------------------------------------------------------------------------------
 
 def leftovers(out: Path) -> list[str]:

@@ -95,19 +95,26 @@ def _check_columns(columns: list[str], table: SourceTable, fields: dict[str, boo
     return seen & set(fields)
 
 
+def header_columns(header: list[str], table, rename: dict[str, str], fields: dict[str, bool]) -> tuple[list[str], set[str]]:
+    """Contract names of a CSV header (after ``rename``) and the known ones; unknown, duplicate and
+    missing required columns are reported once, against the header row."""
+    columns = [rename.get(h.strip(), h.strip()) for h in header]
+    keep = _check_columns(columns, table, fields, 1)
+    for name, required in fields.items():
+        if required and name not in keep:
+            table.missing_columns.add(name)
+            table.problems.append(Problem(table.file, 1, name, "", RULE_COLUMN_MISSING,
+                                          f"required column '{name}' is missing"))
+    return columns, keep
+
+
 def _read_csv(text: str, table: SourceTable, rename: dict[str, str], fields: dict[str, bool]) -> None:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
         if header is None:
             return
-        columns = [rename.get(h.strip(), h.strip()) for h in header]
-        keep = _check_columns(columns, table, fields, 1)
-        for name, required in fields.items():
-            if required and name not in keep:
-                table.missing_columns.add(name)
-                table.problems.append(Problem(table.file, 1, name, "", RULE_COLUMN_MISSING,
-                                              f"required column '{name}' is missing"))
+        columns, keep = header_columns(header, table, rename, fields)
         index = [(i, c) for i, c in enumerate(columns) if c in keep]
         for n, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
@@ -281,13 +288,7 @@ def _fast_csv(raw: bytes, file: str, form: str, rename: dict[str, str], fields: 
     except Exception:  # any refusal (bad UTF-8, ragged rows, ...) -> the careful reader reports it
         return None
     table = SourceTable(form=form, file=file)
-    columns = [rename.get(h.strip(), h.strip()) for h in header]
-    keep = _check_columns(columns, table, fields, 1)
-    for name, required in fields.items():
-        if required and name not in keep:
-            table.missing_columns.add(name)
-            table.problems.append(Problem(table.file, 1, name, "", RULE_COLUMN_MISSING,
-                                          f"required column '{name}' is missing"))
+    columns, keep = header_columns(header, table, rename, fields)
     n = parsed.num_rows
     blank_row = np.ones(n, bool)
     out: dict[str, Column] = {}

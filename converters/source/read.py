@@ -131,6 +131,22 @@ def _read_csv(text: str, table: SourceTable, rename: dict[str, str], fields: dic
                                       f"not a readable CSV at line {reader.line_num}: {exc}"))
 
 
+def jsonl_record(obj: dict, n: int, table: SourceTable, rename: dict[str, str], fields: dict[str, bool],
+                 reported: set[str]) -> dict:
+    """One JSON Lines object as a record of contract fields; an unknown key is reported once per file."""
+    record = {}
+    for key, value in obj.items():
+        col = rename.get(key, key)
+        if col not in fields:
+            if col not in reported:
+                reported.add(col)
+                table.problems.append(Problem(table.file, n, col, col, RULE_COLUMN_UNKNOWN,
+                                              f"field '{col}' is not a field of {table.form} (add it to the rename map?)"))
+            continue
+        record[col] = None if isinstance(value, str) and value.strip() == "" else value
+    return record
+
+
 def _read_jsonl(text: str, table: SourceTable, rename: dict[str, str], fields: dict[str, bool]) -> None:
     reported: set[str] = set()
     for n, line in enumerate(text.splitlines(), start=1):
@@ -148,19 +164,7 @@ def _read_jsonl(text: str, table: SourceTable, rename: dict[str, str], fields: d
         if not isinstance(obj, dict):
             table.problems.append(Problem(table.file, n, "", line[:40], RULE_FORMAT, "line is not a JSON object"))
             continue
-        record = {}
-        for key, value in obj.items():
-            col = rename.get(key, key)
-            if col not in fields:
-                if col not in reported:
-                    reported.add(col)
-                    table.problems.append(Problem(table.file, n, col, col, RULE_COLUMN_UNKNOWN,
-                                                  f"field '{col}' is not a field of {table.form} (add it to the rename map?)"))
-                continue
-            if isinstance(value, str) and value.strip() == "":
-                value = None
-            record[col] = value
-        table.rows.append(record)
+        table.rows.append(jsonl_record(obj, n, table, rename, fields, reported))
         table.row_numbers.append(n)
 
 
@@ -332,18 +336,6 @@ def _fast_jsonl(raw: bytes, file: str, form: str, rename: dict[str, str], fields
     reported: set[str] = set()
     rows = []
     for n, obj in zip(numbers, objs):
-        record = {}
-        for key, value in obj.items():
-            col = rename.get(key, key)
-            if col not in fields:
-                if col not in reported:
-                    reported.add(col)
-                    table.problems.append(Problem(file, n, col, col, RULE_COLUMN_UNKNOWN,
-                                                  f"field '{col}' is not a field of {form} (add it to the rename map?)"))
-                continue
-            if isinstance(value, str) and value.strip() == "":
-                value = None
-            record[col] = value
-        rows.append(record)
+        rows.append(jsonl_record(obj, n, table, rename, fields, reported))
     table.rows, table.row_numbers = rows, numbers
     return columns_of(table)

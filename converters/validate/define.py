@@ -13,7 +13,7 @@ SHARED_XSD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "def
 
 
 class UnsafeXml(Exception):
-    pass
+    """The XML declares a DTD or entities, which a define.xml never needs."""
 
 
 def safe_parser() -> etree.XMLParser:
@@ -45,8 +45,8 @@ def schema() -> etree.XMLSchema | None:
     try:
         from converters.define.resources import schema_path
         path = schema_path()
-    except Exception:
-        pass
+    except Exception:  # defineutils missing or broken: fall back to the shared copy
+        path = None
     if path is None or not Path(path).is_file():
         path = SHARED_XSD if SHARED_XSD.is_file() else None
     return None if path is None else etree.XMLSchema(etree.parse(str(path), safe_parser()))

@@ -142,3 +142,28 @@ def test_cdisc_pilot_runs_to_the_end(folder):
     assert any(f.rule == "TR0007" and "Alzheimer\u2019s" in f.value for f in report.findings)
     assert report.counts.get(("DD0003", "DEFINE")) == 1  # Define-XML 1.0 / 2.0, not 2.1
     assert report.errors > 0
+
+
+def test_our_sdtm_spec_chooses_the_codelist_where_the_ig_allows_several(tmp_path):
+    """RSCAT of an oncology response is checked against ONCRSCAT (our spec), not the IG export's
+    clinical-classification list, so a converted study has no 'codelist not checked' note and a bad
+    RSCAT is caught as an extensible-codelist warning."""
+    import pandas as pd
+    import pyreadstat
+    from studybuilder import make_study
+    from converters.pipeline import convert_study
+    from converters.validate import validate_package
+    from converters.xpt import XptVariable, write_xpt
+
+    res = convert_study(make_study(tmp_path / "study"), tmp_path / "pkg")
+    assert res.ok
+    report = validate_package(tmp_path / "pkg")
+    assert not [k for k in report.counts if k[0] == "SD0014"]
+    rs, meta = pyreadstat.read_xport(str(tmp_path / "pkg" / "sdtm" / "rs.xpt"))
+    rs.loc[0, "RSCAT"] = "NOT A CATEGORY"
+    variables = [XptVariable(c, meta.column_names_to_labels[c], "Char" if rs[c].dtype == object else "Num")
+                 for c in rs.columns]
+    write_xpt(tmp_path / "pkg" / "sdtm" / "rs.xpt", rs, dataset="RS", label=meta.file_label,
+              variables=variables, created=pd.Timestamp("2024-01-01").to_pydatetime())
+    report = validate_package(tmp_path / "pkg")
+    assert report.counts.get(("SD0013", "RS")) == 1

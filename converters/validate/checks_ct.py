@@ -31,10 +31,28 @@ def adam_codelists() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=None)
+def sdtm_spec_codelists(dataset: str) -> dict[str, str]:
+    """Variable -> CDISC codelist C-code chosen in our SDTMIG spec for a dataset we specify. It takes
+    precedence over the IG export, which lists one generic list where the IG allows a choice (RSCAT:
+    clinical classification vs oncology response) and has an ECG list on RSMETHOD."""
+    spec = specs.datasets(SDTM).get(dataset)
+    if spec is None:
+        return {}
+    out = {}
+    for v in spec.variables:
+        cl = specs.codelists().get(v.codelist)
+        if cl is not None and not cl.sponsor and cl.code:
+            out[v.name] = cl.code
+    return out
+
+
 def variable_codes(ds: DatasetFile) -> dict[str, list[str]]:
     """Variable -> NCI codelist C-codes that apply to it."""
     if ds.standard == SDTM:
-        return {v["variable"]: v["codelist"].split() for v in domain_vars(ds)
+        ours = sdtm_spec_codelists(ds.name)
+        return {v["variable"]: [ours[v["variable"]]] if v["variable"] in ours else v["codelist"].split()
+                for v in domain_vars(ds)
                 if v["codelist"] and v["variable"] in ds.frame.columns and v["variable"] != "EPOCH"}
     return {n: [c] for n, c in adam_codelists().items() if n in ds.frame.columns}
 

@@ -54,8 +54,8 @@ def map_ts(config: StudyConfig, dm: pd.DataFrame) -> pd.DataFrame:
             if value is not None and param["codelist"]:
                 term = codelist(param["codelist"]).term(value)
                 code = term.code if term else ""
-            if param["tsparmcd"] == "INDIC" and config.study.indication_code:
-                code = config.study.indication_code
+            if param["code_field"] and getattr(config.study, param["code_field"]):
+                code = getattr(config.study, param["code_field"])  # e.g. INDIC's SNOMED code
             rows.append({
                 "TSPARMCD": param["tsparmcd"], "TSPARM": param["tsparm"], "TSVAL": value,
                 "TSVALNF": "NA" if value is None else None, "TSVALCD": code or None,

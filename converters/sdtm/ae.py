@@ -17,7 +17,10 @@ FIELDS = {
 
 
 def map_ae(events: pd.DataFrame, ref: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
-    ae = with_subject(events, config.study.studyid, "AE").rename(columns=FIELDS)
+    ae = with_subject(events, config.study.studyid, "AE")
+    # relabel in place of rename(): with_subject's frame is already a fresh (shallow) copy, and
+    # rename copies every column's data
+    ae.columns = [FIELDS.get(c, c) for c in ae.columns]
     ae["AETOXGR"] = ae["grade"].astype("Int64").astype("string")
     ae["AESOC"] = ae["AEBODSYS"]  # the primary SOC is the body system of analysis
     ae["AEBDSYCD"] = ae["AESOCCD"] = ae["soc_code"]

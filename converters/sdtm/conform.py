@@ -17,6 +17,9 @@ def _as_text(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if _slow():
         col = col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
         return col, col.isna().to_numpy()
+    if isinstance(col.dtype, pd.StringDtype):  # str or NA by construction: no type scan needed
+        missing = col.isna().to_numpy()
+        return pd.Series(col.to_numpy(dtype=object, na_value=None), index=col.index, dtype=object), missing
     values = col.to_numpy(dtype=object)
     missing = pd.isna(values)
     if missing.any():

@@ -76,13 +76,52 @@ def derive_seq(frame: pd.DataFrame, out: str, order: list[str]) -> pd.DataFrame:
     """
     if _slow():
         result = frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
-    else:  # the same stable order, found on the key columns alone; the full frame is taken once
+        result[out] = (result.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
+        return result
+    ranks = [_rank(frame[c]) for c in order]
+    if any(r is None for r in ranks) or frame["USUBJID"].isna().any():  # the same stable order, found on the key columns alone
         keys = frame[order].reset_index(drop=True)
         position = keys.sort_values(order, kind="mergesort", na_position="first").index.to_numpy()
-        result = frame.take(position)
-        result.index = pd.RangeIndex(len(result))
-    result[out] = (result.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
+    else:  # one stable sort of the keys' ranks (missing rank -1: first, as na_position="first")
+        position = _stable_order(ranks)
+    result = frame.take(position)
+    result.index = pd.RangeIndex(len(result))
+    result[out] = _cumcount(result["USUBJID"]) + 1.0
     return result
+
+
+def _stable_order(ranks: list[np.ndarray]) -> np.ndarray:
+    """np.lexsort of the ranks (first is the major key); one argsort of a combined key when the
+    ranks fit in an int64 together."""
+    key, span = np.zeros(len(ranks[0]), dtype="int64"), 1
+    for r in ranks:
+        size = int(r.max(initial=-1)) + 2  # ranks -1 .. max, shifted to 0 .. max + 1
+        span *= size
+        if span >= 2 ** 62:
+            return np.lexsort(ranks[::-1])
+        key = key * size + (r.astype("int64") + 1)
+    return np.argsort(key, kind="stable")
+
+
+def _rank(col: pd.Series) -> np.ndarray | None:
+    """Sort rank of each value (-1 when missing), or None when the values are not all text or
+    numbers of one kind (left to sort_values)."""
+    kind = pd.api.types.infer_dtype(col, skipna=True)
+    if kind not in ("string", "integer", "floating", "empty"):
+        return None
+    codes, _ = pd.factorize(col, sort=True, use_na_sentinel=True)
+    return codes
+
+
+def _cumcount(usubjid: pd.Series) -> np.ndarray:
+    """Position of each row within its run of equal USUBJID (rows are sorted by USUBJID)."""
+    codes, _ = pd.factorize(usubjid, use_na_sentinel=False)
+    n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype="float64")
+    start = np.r_[True, codes[1:] != codes[:-1]]
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    return (np.arange(n) - first).astype("float64")
 
 
 @lru_cache(maxsize=65536)

@@ -1,7 +1,7 @@
 """Read an SDTM folder (any tool's) into frames: upper-case names, blanks as missing."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +9,7 @@ import pandas as pd
 import pyreadstat
 
 from converters.validate import xport5
+from converters.xpt.lazy import LazyDatasets
 
 REQUIRED = ("DM", "EX", "RS", "TS")
 _LIBRARY_HEADER = b"HEADER RECORD*******LIB"
@@ -55,27 +56,7 @@ def _read(path: Path) -> pd.DataFrame:
     return df
 
 
-class SdtmFolder(Mapping):
-    """Dataset name -> frame. Every file's header is checked up front (so a broken file fails at
-    once), the data of a dataset is read on first use: ADaM needs DM, EX, RS, TS and SUPPDM, and
-    decoding AE or SUPPAE as well would double the reading time of a large study."""
-
-    def __init__(self, paths: dict[str, Path]):
-        self._paths, self._frames = paths, {}
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self._frames:
-            self._frames[name] = _read(self._paths[name])
-        return self._frames[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-
-def read_sdtm(folder: Path) -> SdtmFolder:
+def read_sdtm(folder: Path) -> LazyDatasets:
     paths = {}
     for path in sorted(Path(folder).glob("*.xpt")):
         with open(path, "rb") as fh:
@@ -85,4 +66,4 @@ def read_sdtm(folder: Path) -> SdtmFolder:
     missing = [d for d in REQUIRED if d not in paths]
     if missing:
         raise SdtmInputError(f"{folder}: missing SDTM dataset(s) {', '.join(missing)} (need {', '.join(REQUIRED)})")
-    return SdtmFolder(paths)
+    return LazyDatasets(paths, _read)

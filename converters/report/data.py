@@ -3,11 +3,13 @@ files as analysis frames, dates as datetime64 and blank character values as miss
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 import pyreadstat
+
+from converters.xpt.lazy import LazyDatasets
 
 
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:
@@ -32,29 +34,9 @@ def read_xpt(path: Path) -> pd.DataFrame:
     return _normalise(df)
 
 
-class XptFolder(Mapping):
-    """{DATASET: frame} of a folder's *.xpt files, each read on first use: the survival report needs
-    ADSL and ADTTE, and ADRS (the largest by far) only when a published figure asks for it."""
-
-    def __init__(self, folder: Path):
-        self._paths = {p.stem.upper(): p for p in sorted(Path(folder).glob("*.xpt"))}
-        self._frames: dict[str, pd.DataFrame] = {}
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self._frames:
-            self._frames[name] = read_xpt(self._paths[name])
-        return self._frames[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-
 def read_folder(folder: Path) -> Mapping[str, pd.DataFrame]:
     """{DATASET: frame} of every *.xpt in ``folder`` (empty when the folder is absent), read lazily."""
-    return XptFolder(folder)
+    return LazyDatasets({p.stem.upper(): p for p in sorted(Path(folder).glob("*.xpt"))}, read_xpt)
 
 
 def as_analysis(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -1,7 +1,6 @@
 """Read an SDTM folder (any tool's) into frames: upper-case names, blanks as missing."""
 from __future__ import annotations
 
-
 from pathlib import Path
 
 import numpy as np

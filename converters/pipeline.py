@@ -15,7 +15,7 @@ from converters.adam.build import derive_adam
 from converters.adam.sdtm_in import SdtmInputError, read_sdtm
 from converters.define import DefineError, write_define
 from converters.report import write_report
-from converters.validate import validate_package, write_reports
+from converters.validate import validate_package, write_reports, xport5
 from converters.problems import Problem, has_errors, problems_json
 from converters.sdtm.ae import map_ae
 from converters.sdtm.conform import conform
@@ -139,6 +139,7 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
     progress(f"{study_dir.name}: writing XPT")
     created = package_timestamp(src.config)
 
+    @xport5.shared_reads()
     def build(stage: Path) -> None:
         sdtm = stage / "sdtm"
         result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate))
@@ -171,6 +172,7 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
     created = package_timestamp(config) if config else sdtm_timestamp(sdtm_dir)
     progress(f"{sdtm_dir}: deriving ADaM")
 
+    @xport5.shared_reads()
     def build(stage: Path) -> None:
         result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate))
         write_define(stage, ADAM, config)

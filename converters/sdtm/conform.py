@@ -12,22 +12,35 @@ SAS_EPOCH = pd.Timestamp("1960-01-01")
 
 
 def _as_text(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Object column of str/None, and where it is None. Values already text skip the per-element
-    str() (most columns)."""
+    """The column as text (str or missing) and where it is missing.
+
+    Fast path: dictionary-encoded (a pandas Categorical of its distinct values), so the type check,
+    the codelist check and the XPT writer each work on the few distinct values, not on every row.
+    """
     if _slow():
         col = col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
         return col, col.isna().to_numpy()
-    if isinstance(col.dtype, pd.StringDtype):  # str or NA by construction: no type scan needed
-        missing = col.isna().to_numpy()
-        return pd.Series(col.to_numpy(dtype=object, na_value=None), index=col.index, dtype=object), missing
-    values = col.to_numpy(dtype=object)
-    missing = pd.isna(values)
-    if missing.any():
-        values = values.copy()
-        values[missing] = None
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        values = np.array([v if v is None else str(v) for v in values] + [None], dtype=object)[:-1]
-    return pd.Series(values, index=col.index, dtype=object), missing
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes, uniques = col.cat.codes.to_numpy(), col.cat.categories.to_numpy(dtype=object)
+    else:
+        codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # missing (None, NaN, NA) -> -1
+    if not all(isinstance(u, str) for u in uniques):
+        # factorize holds 1, 1.0 and True for one value, but their texts differ: str() row by row
+        values = col.to_numpy(dtype=object)
+        missing = pd.isna(values)
+        codes, uniques = pd.factorize(np.array([None if m else str(v) for v, m in zip(values, missing)] + [None],
+                                               dtype=object)[:-1])
+    values = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(uniques, dtype=object)), validate=False)
+    return pd.Series(values, index=col.index), codes < 0
+
+
+def _not_in(col: pd.Series, allowed) -> np.ndarray:
+    """Rows whose value is present and not in ``allowed``, checked once per distinct value."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        outside = ~col.cat.categories.isin(allowed)
+        return (codes >= 0) & np.append(outside, False)[codes]
+    return col.notna().to_numpy() & ~col.isin(allowed).to_numpy()
 
 
 def _as_number(col: pd.Series) -> pd.Series:
@@ -74,8 +87,7 @@ def conform(frame: pd.DataFrame, spec: Dataset, *, req_non_null: bool = True) ->
         if var.codelist and var.is_char:
             cl = codelist(var.codelist)
             allowed = cl.values()
-            bad = ~missing & ~col.isin(allowed)
-            for i in col.index[bad]:
+            for i in col.index[_not_in(col, allowed)]:
                 problems.append(Problem(file, int(i) + 1, var.name, col[i], "SDTM-CT",
                                         f"'{col[i]}' is not in codelist {cl.name}" + (" (extensible)" if cl.extensible else ""),
                                         WARNING if cl.extensible else ERROR))
@@ -86,14 +98,6 @@ def conform(frame: pd.DataFrame, spec: Dataset, *, req_non_null: bool = True) ->
 
 
 def _frame(columns: dict[str, pd.Series], rows: int) -> pd.DataFrame:
-    """pd.DataFrame(columns).reset_index(drop=True) with one copy: the object columns written into
-    one 2-D block, the numeric ones inserted beside it in their places."""
-    text = [name for name, c in columns.items() if c.dtype == object]
-    block = np.empty((len(text), rows), dtype=object)
-    for j, name in enumerate(text):
-        block[j] = columns[name].to_numpy()
-    frame = pd.DataFrame(block.T, columns=text, dtype=object, copy=False)
-    for k, (name, c) in enumerate(columns.items()):
-        if name not in text:
-            frame.insert(k, name, c.to_numpy())
-    return frame
+    """pd.DataFrame(columns).reset_index(drop=True) without copying the text columns' values."""
+    data = {name: c.array if isinstance(c.dtype, pd.CategoricalDtype) else c.to_numpy() for name, c in columns.items()}
+    return pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)

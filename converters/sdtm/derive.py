@@ -78,16 +78,35 @@ def derive_seq(frame: pd.DataFrame, out: str, order: list[str]) -> pd.DataFrame:
         result = frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
         result[out] = (result.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
         return result
-    ranks = [_rank(frame[c]) for c in order]
+    coded = {} if frame.columns.has_duplicates else {c: _text_codes(frame[c]) for c in frame.columns}
+    ranks = [coded[c][0] if coded.get(c) else _rank(frame[c]) for c in order]
     if any(r is None for r in ranks) or frame["USUBJID"].isna().any():  # the same stable order, found on the key columns alone
         keys = frame[order].reset_index(drop=True)
         position = keys.sort_values(order, kind="mergesort", na_position="first").index.to_numpy()
     else:  # one stable sort of the keys' ranks (missing rank -1: first, as na_position="first")
         position = _stable_order(ranks)
-    result = frame.take(position)
-    result.index = pd.RangeIndex(len(result))
+    if not coded:
+        result = frame.take(position)
+        result.index = pd.RangeIndex(len(result))
+    else:
+        # Text columns come back dictionary-encoded (Categorical, sorted categories: sorting stays
+        # alphabetical): reordering a million rows moves integer codes, not Python objects, and
+        # conform and the XPT writer reuse the codes.
+        result = pd.DataFrame({c: pd.Categorical.from_codes(coded[c][0].take(position), dtype=coded[c][1],
+                                                            validate=False)
+                               if coded[c] else frame[c].take(position).reset_index(drop=True)
+                               for c in frame.columns}, copy=False)
     result[out] = _cumcount(result["USUBJID"]) + 1.0
     return result
+
+
+def _text_codes(col: pd.Series) -> tuple[np.ndarray, pd.CategoricalDtype] | None:
+    """(sort-rank codes, dtype of the sorted distinct values) of a column holding only text, else None."""
+    if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)) or \
+            pd.api.types.infer_dtype(col, skipna=True) != "string":
+        return None
+    codes, uniques = pd.factorize(col.to_numpy(dtype=object, na_value=None), sort=True)
+    return codes, pd.CategoricalDtype(pd.Index(uniques, dtype=object))
 
 
 def _stable_order(ranks: list[np.ndarray]) -> np.ndarray:

@@ -6,6 +6,8 @@ VAX namestrs) returns None and the caller falls back to pyreadstat.
 """
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,10 +34,62 @@ def _text(b: bytes, enc: str) -> str:
     return b.rstrip(b" \x00").decode(enc)
 
 
+@dataclass
+class _Parsed:
+    """A file's records split into columns, before any text is decoded: floats for Num variables,
+    (codes, distinct raw fields) for Char ones. Decoding and building frames from it is cheap."""
+
+    dsname: bytes
+    label: bytes
+    namestrs: list[tuple[str, bytes, int, bool]]  # name, raw label, storage width, numeric
+    columns: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]]
+    nrows: int
+
+
+# Within shared_reads(), each file (same path, inode, size and modification time) is parsed once:
+# a conversion reads its SDTM for ADaM, then every dataset for define.xml and for the checks.
+_shared: dict | None = None
+
+
+@contextmanager
+def shared_reads():
+    global _shared
+    outer = _shared
+    if outer is None:
+        _shared = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _shared = None
+
+
 def read(path, encodings=("utf-8", "cp1252"), empty: object = "",
          factors: bool = False) -> tuple[pd.DataFrame, Meta] | None:
     """(frame, metadata), or None for a file this reader does not handle; ``empty`` stands for an
     empty text value (a blank-filled field); ``factors`` keeps each Char column's codes in the metadata."""
+    parsed = _parsed(path)
+    if parsed is None:
+        return None
+    for enc in encodings:
+        try:
+            return _decode(parsed, enc, empty, factors)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _parsed(path) -> _Parsed | None:
+    if _shared is None:
+        return _parse(path)
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _shared:
+        _shared[key] = _parse(path)
+    return _shared[key]
+
+
+def _parse(path) -> _Parsed | None:
     with open(path, "rb") as fh:
         data = fh.read()
     raw = np.frombuffer(data, dtype=np.uint8)  # a view of the same bytes: the file is held once
@@ -53,31 +107,16 @@ def read(path, encodings=("utf-8", "cp1252"), empty: object = "",
     obs = data[ns_end:ns_end + REC]
     if not obs.startswith(b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"):
         return None
-    for enc in encodings:
-        try:
-            return _decode(data, raw, start, nvar, ns_end + REC, dsname, label, enc, empty, factors)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _decode(data: bytes, raw: np.ndarray, start: int, nvar: int, body: int, dsname: bytes, label: bytes,
-            enc: str, empty: object = "", keep: bool = False) -> tuple[pd.DataFrame, Meta]:
-    names, labels, widths, types, cols = [], {}, {}, {}, []
-    kept = {}
-    plain = True
+    namestrs, cols = [], []
     for i in range(nvar):
         ns = data[start + 140 * i:start + 140 * (i + 1)]
         ntype, length = int.from_bytes(ns[0:2], "big"), int.from_bytes(ns[4:6], "big")
-        name = _text(ns[8:16], enc)
+        name = ns[8:16].rstrip(b" \x00").decode("latin1")  # names are ASCII (checked by the rules)
         pos = int.from_bytes(ns[84:88], "big")
-        names.append(name)
-        labels[name] = _text(ns[16:56], enc)
-        widths[name] = length
-        types[name] = "Num" if ntype == 1 else "Char"
+        namestrs.append((name, ns[16:56], length, ntype == 1))
         cols.append((name, ntype == 1, pos, length))
     reclen = max((p + n for _, _, p, n in cols), default=0)
-    block = raw[body:]
+    block = raw[ns_end + REC:]
     nrows = len(block) // reclen if reclen else 0
     rows = block[:nrows * reclen].reshape(nrows, reclen) if reclen else np.empty((0, 0), np.uint8)
     # v5 pads the last 80-byte record with blanks: trailing all-blank rows are padding, not data
@@ -86,19 +125,36 @@ def _decode(data: bytes, raw: np.ndarray, start: int, nvar: int, body: int, dsna
         blank = (rows[nrows - tail:] == 0x20).all(axis=1)
         pad = int(np.argmax(~blank[::-1])) if not blank.all() else tail
         rows = rows[:nrows - pad]
-    frame = {}
+    columns: dict = {}
     for name, numeric, pos, length in cols:
         part = rows[:, pos:pos + length]
+        columns[name] = _ibm(part, length) if numeric else _factorize_text(part, length, len(rows))
+        for array in (columns[name],) if numeric else columns[name]:
+            array.flags.writeable = False  # shared by every reader of the file (see shared_reads)
+    return _Parsed(dsname, label, namestrs, columns, len(rows))
+
+
+def _decode(parsed: _Parsed, enc: str, empty: object = "", keep: bool = False) -> tuple[pd.DataFrame, Meta]:
+    names, labels, widths, types = [], {}, {}, {}
+    frame, kept = {}, {}
+    plain = True
+    for raw_name, label, length, numeric in parsed.namestrs:
+        name = raw_name.encode("latin1").decode(enc)
+        names.append(name)
+        labels[name] = _text(label, enc)
+        widths[name] = length
+        types[name] = "Num" if numeric else "Char"
+        column = parsed.columns[raw_name]
         if numeric:
-            frame[name] = _ibm(part, length)
+            frame[name] = column.copy()  # the frame's own: callers may write into it
         else:
-            codes, uniq = _factorize_text(part, length, len(rows))
+            codes, uniq = column
             plain = plain and all(u.isascii() and b"\x00" not in u for u in uniq)
             decoded = np.asarray([_text(u, enc) or empty for u in uniq] + [empty], dtype=object)
             frame[name] = decoded[codes]
             if keep:
                 kept[name] = (codes, decoded[:-1])
-    meta = Meta(_text(dsname, "ascii").upper(), _text(label, enc), labels, widths, types,
+    meta = Meta(_text(parsed.dsname, "ascii").upper(), _text(parsed.label, enc), labels, widths, types,
                 "" if enc == "utf-8" else enc, plain, kept)
     # copy=False keeps one block per column: consolidating them would copy every column once more
     return pd.DataFrame(frame, columns=names, copy=False), meta

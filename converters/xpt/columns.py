@@ -113,8 +113,7 @@ def encode_char(dataset: str, var: XptVariable, series: pd.Series, transliterate
 
 def _encode_distinct(var: XptVariable, series: pd.Series) -> CodedCharColumn | None:
     """The column from its distinct values, or None when the row-wise path must decide."""
-    values = series.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(values)  # missing (None, NaN, NA) -> -1
+    codes, uniques = _factorized(series)  # missing (None, NaN, NA) -> -1
     if not all(isinstance(u, str) for u in uniques):
         return None
     # trailing blanks carry no meaning and are not stored (FDA TCG 4.1.5.2), as in the row-wise path
@@ -123,12 +122,26 @@ def _encode_distinct(var: XptVariable, series: pd.Series) -> CodedCharColumn | N
         return None
     longest = max(map(len, texts), default=0)
     length = max(longest, 1) if var.length is None else var.length
-    if longest > MAX_CHAR or longest > length or (len(texts) + 1) * length > max(_TABLE_BYTES, 8 * len(values)):
+    if longest > MAX_CHAR or longest > length or (len(texts) + 1) * length > max(_TABLE_BYTES, 8 * len(codes)):
         return None
     table = np.array(texts + [""], dtype=f"S{length}").view(np.uint8).reshape(len(texts) + 1, length).copy()
     table[table == 0] = BLANK  # numpy pads with NUL; SAS pads with blanks (no value holds a NUL, checked above)
     codes = np.where(codes < 0, len(texts), codes).astype(np.intp)
     return CodedCharColumn(table, codes, length)
+
+
+def _factorized(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values); a dictionary-encoded (Categorical) column already is one. Unused
+    categories are left out: the length is that of the longest value actually stored."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        categories = series.cat.categories.to_numpy(dtype=object)
+        used = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+        if used.all():
+            return codes, categories
+        remap = np.cumsum(used) - 1
+        return np.where(codes < 0, -1, remap[codes]), categories[used]
+    return pd.factorize(series.to_numpy(dtype=object))
 
 
 def _encode_rows(dataset: str, var: XptVariable, series: pd.Series, transliterate: bool

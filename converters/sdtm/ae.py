@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from converters.sdtm.common import add_timing, sequence, with_subject
+from converters.sdtm.derive import encode_text
 from schemas.config import StudyConfig
 
 FIELDS = {
@@ -17,7 +18,7 @@ FIELDS = {
 
 
 def map_ae(events: pd.DataFrame, ref: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
-    ae = with_subject(events, config.study.studyid, "AE")
+    ae = with_subject(encode_text(events), config.study.studyid, "AE")
     # relabel in place of rename(): with_subject's frame is already a fresh (shallow) copy, and
     # rename copies every column's data
     ae.columns = [FIELDS.get(c, c) for c in ae.columns]

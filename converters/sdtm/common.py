@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from converters.sdtm.derive import _slow, derive_epoch, derive_seq, derive_study_day, derive_usubjid
+from converters.sdtm.derive import (_is_coded, _slow, constant, derive_epoch, derive_seq, derive_study_day,
+                                    derive_usubjid, positions, same_kind)
 
 
 def with_subject(frame: pd.DataFrame, studyid: str, domain: str) -> pd.DataFrame:
     out = derive_usubjid(frame, studyid)
-    out["DOMAIN"] = domain
+    out["DOMAIN"] = constant(domain, len(out)) if _is_coded(out["USUBJID"]) else domain
     return out
 
 
@@ -28,10 +29,10 @@ def _with_reference(frame: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
     that is a lookup, done here without the merge's copy of every column of ``frame``."""
     key, value = ref["USUBJID"], ref["RFSTDTC"]
     if (_slow() or "RFSTDTC" in frame.columns or frame.columns.has_duplicates or not key.is_unique
-            or value.dtype != object or key.dtype != frame["USUBJID"].dtype
+            or value.dtype != object or not same_kind(key, frame["USUBJID"])
             or key.isna().any() or frame["USUBJID"].isna().any()):
         return frame.merge(ref[["USUBJID", "RFSTDTC"]], on="USUBJID", how="left")
-    position = pd.Index(key).get_indexer(frame["USUBJID"])
+    position = positions(key, frame["USUBJID"])
     out = frame.copy(deep=False)
     out.index = pd.RangeIndex(len(out))
     out["RFSTDTC"] = np.append(value.to_numpy(dtype=object), np.nan)[position]  # no match (-1) -> NaN, as merge

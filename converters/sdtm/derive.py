@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from schemas.dates import date_bounds
 
@@ -21,9 +22,64 @@ def _slow() -> bool:
     return os.environ.get("CDISC_SLOW_PATH", "") in ("1", "true", "yes")
 
 
+def _is_coded(col: pd.Series) -> bool:
+    return isinstance(col.dtype, pd.CategoricalDtype)
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values), missing -1: a Categorical's own, else factorised."""
+    if _is_coded(col):
+        return col.cat.codes.to_numpy(), col.cat.categories.to_numpy(dtype=object)
+    return pd.factorize(col, use_na_sentinel=True)
+
+
+def encode_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text column as a Categorical of its sorted distinct values; the values are unchanged.
+
+    Large domains are mapped this way: a million-row column of a few hundred distinct texts is then
+    filtered, reordered and concatenated as integer codes, and dates, the codelist checks and the
+    XPT writer work once per distinct value. Sorted categories keep sorting alphabetical.
+
+    >>> encode_text(pd.DataFrame({"X": ["b", "a", None]}))["X"].cat.categories.tolist()
+    ['a', 'b']
+    """
+    if _slow() or frame.columns.has_duplicates:
+        return frame
+    out = frame.copy(deep=False)
+    for name in frame.columns:
+        coded = _text_codes(frame[name])
+        if coded is not None and not _is_coded(frame[name]):
+            out[name] = pd.Categorical.from_codes(coded[0], dtype=coded[1], validate=False)
+    return out
+
+
+def map_values(col: pd.Series, mapping: dict) -> pd.Series:
+    """``col.map(mapping)`` (values without a mapping become missing), per distinct value.
+
+    >>> map_values(pd.Series(["Y", "N", None]), {"Y": "YES"}).tolist()
+    ['YES', nan, nan]
+    """
+    if _slow():
+        return col.map(mapping)
+    codes, uniques = _codes(col)
+    mapped = pd.Series(uniques, dtype=object).map(mapping).to_numpy(dtype=object)
+    again, texts = pd.factorize(mapped)  # unmapped -> -1
+    return pd.Series(pd.Categorical.from_codes(np.append(again, -1)[codes], categories=pd.Index(texts, dtype=object)),
+                     index=col.index, name=col.name)
+
+
+def stack(parts: list[pd.Series]) -> pd.Series:
+    """The parts one after another (fresh index); text stays dictionary-encoded."""
+    parts = [p if _is_coded(p) else pd.Series(pd.Categorical(p.to_numpy(dtype=object)), name=p.name)
+             if pd.api.types.infer_dtype(p, skipna=True) in ("string", "empty") and not _slow() else p for p in parts]
+    if all(_is_coded(p) for p in parts):
+        return pd.Series(union_categoricals([p.array for p in parts], sort_categories=True, ignore_order=True))
+    return pd.concat([p.astype(object) for p in parts], ignore_index=True)
+
+
 def _per_value(dtc: pd.Series, convert) -> pd.Series:
     """``convert`` (Series -> datetime Series) applied to the distinct values only, spread back."""
-    codes, uniques = pd.factorize(dtc, use_na_sentinel=True)
+    codes, uniques = _codes(dtc)
     done = convert(pd.Series(uniques, dtype=object)).to_numpy(dtype="datetime64[ns]")
     values = np.append(done, np.datetime64("NaT", "ns"))[codes]  # code -1 (missing) -> NaT
     return pd.Series(values, index=dtc.index, name=dtc.name)
@@ -36,7 +92,7 @@ def _to_date_each(dtc: pd.Series) -> pd.Series:
 
 def to_date(dtc: pd.Series) -> pd.Series:
     """Complete ISO 8601 dates (a time part allowed) -> datetime64; partial or empty -> NaT."""
-    if _slow() or dtc.dtype != object:
+    if _slow() or not (dtc.dtype == object or _is_coded(dtc)):
         return _to_date_each(dtc)
     return _per_value(dtc, _to_date_each)
 
@@ -48,9 +104,24 @@ def derive_usubjid(frame: pd.DataFrame, studyid: str, subjid: str = "subject_id"
     ['S1-001']
     """
     out = frame.copy(deep=_slow())  # adds columns only (a deep copy of every source column is the cost)
+    subject = out[subjid]
+    if _is_coded(subject) and not _slow():  # per distinct subject; a common prefix keeps the order
+        usubjid = studyid + "-" + subject.cat.categories.astype("string")
+        if usubjid.is_unique:
+            out["STUDYID"] = constant(studyid, len(out))
+            out["USUBJID"] = pd.Categorical.from_codes(subject.cat.codes, dtype=pd.CategoricalDtype(
+                usubjid.astype(object)), validate=False)
+            return out
     out["STUDYID"] = studyid
-    out["USUBJID"] = studyid + "-" + out[subjid].astype("string")
+    out["USUBJID"] = studyid + "-" + subject.astype("string")
     return out
+
+
+def constant(value: str | None, rows: int) -> pd.Categorical:
+    """One text value (or None: missing) on every row, dictionary-encoded."""
+    if value is None:
+        return pd.Categorical.from_codes(np.full(rows, -1, np.int8), dtype=pd.CategoricalDtype([]), validate=False)
+    return pd.Categorical.from_codes(np.zeros(rows, np.int8), dtype=pd.CategoricalDtype([value]), validate=False)
 
 
 def derive_study_day(frame: pd.DataFrame, dtc: str, out: str, ref: str = "RFSTDTC") -> pd.DataFrame:
@@ -102,6 +173,19 @@ def derive_seq(frame: pd.DataFrame, out: str, order: list[str]) -> pd.DataFrame:
 
 def _text_codes(col: pd.Series) -> tuple[np.ndarray, pd.CategoricalDtype] | None:
     """(sort-rank codes, dtype of the sorted distinct values) of a column holding only text, else None."""
+    if _is_coded(col):
+        categories = col.cat.categories
+        codes = col.cat.codes.to_numpy()
+        if len(categories) == 0:
+            return codes, col.dtype
+        if pd.api.types.infer_dtype(categories) != "string":
+            return None
+        if categories.is_monotonic_increasing:
+            return codes, col.dtype
+        order = np.argsort(categories.to_numpy(dtype=object), kind="stable")
+        rank = np.empty(len(order) + 1, np.int64)
+        rank[order], rank[-1] = np.arange(len(order)), -1
+        return rank[codes], pd.CategoricalDtype(categories[order])
     if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)) or \
             pd.api.types.infer_dtype(col, skipna=True) != "string":
         return None
@@ -157,13 +241,13 @@ def derive_epoch(frame: pd.DataFrame, dtc: str, milestones: pd.DataFrame, out: s
     falls in the same epoch; otherwise EPOCH is null (SDTMIG 3.4 4.1.3.1: EPOCH is not imputed).
     """
     key = milestones["USUBJID"]
-    if _slow() or not key.is_unique or key.isna().any() or key.dtype != frame["USUBJID"].dtype \
+    if _slow() or not key.is_unique or key.isna().any() or not same_kind(key, frame["USUBJID"]) \
             or frame["USUBJID"].isna().any() or dtc in ("TRTSTART", "INFUSION"):
         m = frame[["USUBJID", dtc]].merge(milestones, on="USUBJID", how="left")
         lo, hi = date_bounds_series(m[dtc])
         trtstart, infusion = _datetimes(m["TRTSTART"]), _datetimes(m["INFUSION"])
     else:  # one milestone row per subject: the left merge is a lookup
-        position = pd.Index(key).get_indexer(frame["USUBJID"])
+        position = positions(key, frame["USUBJID"])
         lo, hi = date_bounds_series(frame[dtc].reset_index(drop=True))
         trtstart, infusion = (_datetimes(pd.Series(np.append(_datetimes(milestones[c].reset_index(drop=True))
                                                              .to_numpy(), np.datetime64("NaT"))[position]))
@@ -180,6 +264,22 @@ def derive_epoch(frame: pd.DataFrame, dtc: str, milestones: pd.DataFrame, out: s
     return result
 
 
+def same_kind(key: pd.Series, values: pd.Series) -> bool:
+    """Whether looking ``values`` up in ``key`` finds what a merge on the two would match."""
+    if _is_coded(values):
+        return key.dtype == values.cat.categories.dtype or (key.dtype == object or isinstance(key.dtype, pd.StringDtype)) \
+            and values.cat.categories.dtype == object
+    return key.dtype == values.dtype
+
+
+def positions(key: pd.Series, values: pd.Series) -> np.ndarray:
+    """Position in ``key`` (unique) of each value, -1 where absent; once per distinct value."""
+    if _is_coded(values):
+        found = pd.Index(key).get_indexer(values.cat.categories)
+        return np.append(found, -1)[values.cat.codes.to_numpy()]
+    return pd.Index(key).get_indexer(values)
+
+
 def _datetimes(col: pd.Series) -> pd.Series:
     """pd.to_datetime, skipped when the column already is datetime64[ns] (it would only scan it)."""
     return col if col.dtype == "datetime64[ns]" and not _slow() else pd.to_datetime(col)
@@ -194,9 +294,9 @@ def _bounds_each(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def date_bounds_series(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Earliest and latest day each (possibly partial) ISO 8601 date can denote, as datetime64 series."""
-    if _slow() or dtc.dtype != object:
+    if _slow() or not (dtc.dtype == object or _is_coded(dtc)):
         return _bounds_each(dtc)
-    codes, uniques = pd.factorize(dtc, use_na_sentinel=True)
+    codes, uniques = _codes(dtc)
     nat = np.datetime64("NaT", "ns")
     lo = np.array([np.datetime64(_bounds(v)[0], "ns") if v else nat for v in uniques] + [nat], "datetime64[ns]")
     hi = np.array([np.datetime64(_bounds(v)[1], "ns") if v else nat for v in uniques] + [nat], "datetime64[ns]")

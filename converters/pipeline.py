@@ -95,8 +95,10 @@ def write_conformed(folder: Path, frames: dict[str, pd.DataFrame], standard: str
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         spec = dataset(name, standard)
-        write_xpt(folder / f"{name.lower()}.xpt", frame, dataset=name, label=spec.label,
-                  variables=xpt_variables(spec, frame), created=created, transliterate=transliterate)
+        path, written = folder / f"{name.lower()}.xpt", []
+        write_xpt(path, frame, dataset=name, label=spec.label, variables=xpt_variables(spec, frame),
+                  created=created, transliterate=transliterate, keep=written)
+        xport5.remember(path, name, spec.label, written, len(frame))  # read back by ADaM, define, checks
     return {name: len(frame) for name, frame in frames.items()}
 
 

@@ -38,7 +38,7 @@ def _curve(ax, time_m: np.ndarray, event: np.ndarray, colour: str, label: str, b
         ci = kmf.confidence_interval_
         ax.fill_between(ci.index.to_numpy(float), ci.iloc[:, 0], ci.iloc[:, 1], step="post",
                         color=colour, alpha=0.12, linewidth=0, label="95% CI (log-log)")
-    cens = np.sort(time_m[event == 0])
+    cens = np.unique(time_m[event == 0])  # one tick per censoring time: more would overdraw the same mark
     if len(cens):
         ax.plot(cens, kmf.survival_function_at_times(cens).to_numpy(float), linestyle="none", marker="|",
                 markersize=9, markeredgewidth=1.4, color=colour)

@@ -150,12 +150,7 @@ def derive_seq(frame: pd.DataFrame, out: str, order: list[str]) -> pd.DataFrame:
         result[out] = (result.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
         return result
     coded = {} if frame.columns.has_duplicates else {c: _text_codes(frame[c]) for c in frame.columns}
-    ranks = [coded[c][0] if coded.get(c) else _rank(frame[c]) for c in order]
-    if any(r is None for r in ranks) or frame["USUBJID"].isna().any():  # the same stable order, found on the key columns alone
-        keys = frame[order].reset_index(drop=True)
-        position = keys.sort_values(order, kind="mergesort", na_position="first").index.to_numpy()
-    else:  # one stable sort of the keys' ranks (missing rank -1: first, as na_position="first")
-        position = _stable_order(ranks)
+    position = _sorted_position(frame, order, [coded[c][0] if coded.get(c) else _rank(frame[c]) for c in order])
     if not coded:
         result = frame.take(position)
         result.index = pd.RangeIndex(len(result))
@@ -191,6 +186,29 @@ def _text_codes(col: pd.Series) -> tuple[np.ndarray, pd.CategoricalDtype] | None
         return None
     codes, uniques = pd.factorize(col.to_numpy(dtype=object, na_value=None), sort=True)
     return codes, pd.CategoricalDtype(pd.Index(uniques, dtype=object))
+
+
+def sort_rows(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True), sorting
+    the keys' integer ranks (text is ranked once per distinct value).
+
+    >>> sort_rows(pd.DataFrame({"K": ["b", None, "a"], "N": [1, 2, 3]}), ["K"])["N"].tolist()
+    [2, 3, 1]
+    """
+    if _slow():
+        return frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
+    ranks = []
+    for c in order:
+        coded = _text_codes(frame[c])
+        ranks.append(coded[0] if coded is not None else _rank(frame[c]))
+    return frame.take(_sorted_position(frame, order, ranks)).reset_index(drop=True)
+
+
+def _sorted_position(frame: pd.DataFrame, order: list[str], ranks: list[np.ndarray | None]) -> np.ndarray:
+    if any(r is None for r in ranks) or frame[order[0]].isna().any():  # the same stable order, found on the key columns alone
+        keys = frame[order].reset_index(drop=True)
+        return keys.sort_values(order, kind="mergesort", na_position="first").index.to_numpy()
+    return _stable_order(ranks)  # missing rank -1: first, as na_position="first"
 
 
 def _stable_order(ranks: list[np.ndarray]) -> np.ndarray:

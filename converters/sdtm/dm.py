@@ -20,9 +20,19 @@ def latest_of(a: pd.Series, b: pd.Series) -> pd.Series:
 
 def exposure_span(exposure: pd.DataFrame) -> pd.DataFrame:
     """RFXSTDTC/RFXENDTC: first and last exposure to any protocol-specified treatment (SDTMIG 3.4 DM)."""
-    ex = exposure.assign(end=exposure["end_date"].fillna(exposure["start_date"]))
-    span = ex.groupby("subject_id", as_index=False).agg(RFXSTDTC=("start_date", "min"), RFXENDTC=("end", "max"))
-    return span
+    end = exposure["end_date"].fillna(exposure["start_date"])
+    keys = exposure["subject_id"]
+    span = pd.DataFrame({"RFXSTDTC": _extreme(keys, exposure["start_date"], "min"), "RFXENDTC": _extreme(keys, end, "max")})
+    return span.rename_axis("subject_id").reset_index()
+
+
+def _extreme(keys: pd.Series, texts: pd.Series, how: str) -> pd.Series:
+    """groupby(keys)[texts].min() or .max() of text values, computed on their sort ranks (integer
+    group reductions instead of comparing strings)."""
+    ranks, distinct = pd.factorize(texts, sort=True)
+    per_key = pd.Series(np.where(ranks < 0, np.nan, ranks)).groupby(keys.to_numpy()).agg(how)
+    picked = np.append(np.asarray(distinct, dtype=object), np.nan)[np.nan_to_num(per_key.to_numpy(), nan=-1).astype(np.int64)]
+    return pd.Series(picked, index=per_key.index, dtype=object)
 
 
 def actual_arm(subjects: pd.DataFrame, exposure: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from converters.sdtm.derive import sort_rows
 from specs import table
 
 
@@ -35,4 +36,4 @@ def map_supp(parent: pd.DataFrame, rdomain: str) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     supp = pd.concat(parts, ignore_index=True)
-    return supp.sort_values(["USUBJID", "IDVARVAL", "QNAM"], kind="mergesort", na_position="first").reset_index(drop=True)
+    return sort_rows(supp, ["USUBJID", "IDVARVAL", "QNAM"])

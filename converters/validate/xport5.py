@@ -79,14 +79,40 @@ def read(path, encodings=("utf-8", "cp1252"), empty: object = "",
     return None
 
 
+def _key(path) -> tuple:
+    st = os.stat(path)
+    return os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _parsed(path) -> _Parsed | None:
     if _shared is None:
         return _parse(path)
-    st = os.stat(path)
-    key = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    key = _key(path)
     if key not in _shared:
         _shared[key] = _parse(path)
     return _shared[key]
+
+
+def remember(path, dataset: str, label: str, written: list, rows: int) -> None:
+    """Within shared_reads(): hold the file the XPT writer has just written to ``path`` as parsing it
+    would find it (``written``: the writer's (Namestr, encoded column) pairs), so that reading it
+    back costs no parse. Files with row-wise text columns are parsed when read."""
+    if _shared is None or rows == 0:
+        return
+    namestrs, columns = [], {}
+    for ns, column in written:
+        if ns.is_char:
+            got = column.factorized()
+            if got is None:
+                return
+        else:
+            got = _ibm(column.bytes8, 8)
+        for array in (got,) if not ns.is_char else got:
+            array.flags.writeable = False
+        namestrs.append((ns.name, ns.label.encode("ascii").ljust(40), ns.length, not ns.is_char))
+        columns[ns.name] = got
+    _shared[_key(path)] = _Parsed(dataset.encode("ascii").ljust(8), label.encode("ascii").ljust(40),
+                                  namestrs, columns, rows)
 
 
 def _parse(path) -> _Parsed | None:
@@ -163,31 +189,34 @@ def _decode(parsed: _Parsed, enc: str, empty: object = "", keep: bool = False) -
 def _factorize_text(part: np.ndarray, length: int, nrows: int) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct byte strings) of a fixed-width text field, in order of first appearance.
 
-    Fields of up to 32 bytes are hashed as integers (one per 8 bytes), which is faster than making
-    and hashing a bytes object per record; NUL padding vanishes again in the S views.
+    The field is read as 8-byte integers, which are folded into one 64-bit hash per record and
+    factorised: far faster than making and hashing a bytes object per record. Every record is then
+    compared with the first record of its code, so a hash collision can only cost time (the exact
+    path), never merge two values. NUL padding vanishes again in the S views.
     """
-    if 0 < length <= 8:
-        wide = np.zeros((nrows, 8), np.uint8)
-        wide[:, :length] = part
-        codes, ints = pd.factorize(wide.view("<u8").ravel())
-        return codes, np.asarray(ints, dtype="<u8").view("S8").astype(object)
-    if 8 < length <= 32 and nrows:
-        # up to four 8-byte words: factorise word by word, folding the codes so far into each pair
-        words = -(-length // 8)
-        wide = np.zeros((nrows, 8 * words), np.uint8)
-        wide[:, :length] = part
-        ints = wide.view("<u8")
-        codes, _ = pd.factorize(ints[:, 0])
-        for j in range(1, words):
-            more, seen = pd.factorize(ints[:, j])
-            codes, _ = pd.factorize(codes * len(seen) + more)
-        # codes count up in order of first appearance: a record is a first one where the running max grows
-        peak = np.maximum.accumulate(codes)
-        first = np.flatnonzero(np.concatenate(([True], peak[1:] > peak[:-1])))
-        return codes, np.ascontiguousarray(part[first]).view(f"S{length}").ravel().astype(object)
-    part = np.ascontiguousarray(part)
-    values = part.view(f"S{length}").ravel().astype(object) if length else np.full(nrows, b"", object)
-    return pd.factorize(values)
+    if length == 0 or nrows == 0:
+        return pd.factorize(np.full(nrows, b"", object))
+    words = -(-length // 8)
+    wide = np.zeros((nrows, 8 * words), np.uint8)
+    wide[:, :length] = part
+    ints = wide.view("<u8")
+    if words == 1:
+        codes, uniq = pd.factorize(ints[:, 0])
+        return codes, np.asarray(uniq, dtype="<u8").view("S8").astype(object)
+    folded = ints[:, 0].copy()
+    for j in range(1, words):
+        folded ^= ints[:, j] + np.uint64(0x9E3779B97F4A7C15) + (folded << np.uint64(6)) + (folded >> np.uint64(2))
+    codes, _ = pd.factorize(folded)
+    # codes count up in order of first appearance: a record is a first one where the running max grows
+    peak = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], peak[1:] > peak[:-1])))
+    same = np.ones(nrows, bool)
+    for j in range(words):
+        same &= ints[:, j] == ints[first, j][codes]
+    if not same.all():
+        values = np.ascontiguousarray(part).view(f"S{length}").ravel().astype(object)
+        return pd.factorize(values)
+    return codes, np.ascontiguousarray(part[first]).view(f"S{length}").ravel().astype(object)
 
 
 def _ibm(part: np.ndarray, length: int) -> np.ndarray:

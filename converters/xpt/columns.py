@@ -38,6 +38,9 @@ class CharColumn:
     def blank_rows(self) -> np.ndarray:
         return self.lens == 0
 
+    def factorized(self) -> None:
+        return None  # row-wise text has no table of distinct values: a reader parses the file
+
 
 @dataclass(frozen=True)
 class CodedCharColumn:
@@ -53,6 +56,15 @@ class CodedCharColumn:
 
     def blank_rows(self) -> np.ndarray:
         return (self.table == BLANK).all(axis=1)[self.codes]
+
+    def factorized(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, distinct blank-padded fields as bytes) in order of first appearance: what a reader
+        factorising the written fields finds (table rows with the same bytes, such as an empty
+        value and the missing one, are one field)."""
+        fields = self.table.view(f"S{self.length}").ravel().astype(object)
+        same, distinct = pd.factorize(fields)
+        codes, order = pd.factorize(same[self.codes])
+        return codes, np.asarray(distinct, dtype=object)[order]
 
 
 @dataclass(frozen=True)

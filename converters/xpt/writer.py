@@ -67,10 +67,12 @@ def _trailing_blank_rows(dataset: str, encoded: list, rows: int) -> list[XptProb
 
 def _emit(write: Callable[[bytes | memoryview], object], frame: pd.DataFrame, dataset: str, label: str,
           variables: Sequence[XptVariable], created: dt.datetime, transliterate: bool,
-          extra: list[XptProblem]) -> dict:
+          extra: list[XptProblem], keep: list | None = None) -> dict:
     if not isinstance(created, dt.datetime):
         raise TypeError("created must be a datetime.datetime (timestamps never come from the clock)")
     encoded, namestrs, reclen = _prepare(frame, dataset, label, variables, transliterate, extra)
+    if keep is not None:
+        keep.extend(zip(namestrs, encoded))
     digest = hashlib.sha256()
 
     def out(chunk: bytes | memoryview) -> None:
@@ -116,10 +118,12 @@ def encode_xpt(frame: pd.DataFrame, *, dataset: str, label: str, variables: Sequ
 
 
 def write_xpt(path: str | os.PathLike, frame: pd.DataFrame, *, dataset: str, label: str,
-              variables: Sequence[XptVariable], created: dt.datetime, transliterate: bool = False) -> dict:
+              variables: Sequence[XptVariable], created: dt.datetime, transliterate: bool = False,
+              keep: list | None = None) -> dict:
     """Write `frame` as one-member XPORT v5 file atomically; returns rows, char/num lengths and sha256.
 
-    Raises XptError listing every problem (nothing is written then).
+    Raises XptError listing every problem (nothing is written then). ``keep``, a list, receives
+    (Namestr, encoded column) per variable: what was written, for readers that would parse it again.
     """
     path = Path(path)
     extra = checks.check_file_name(path, dataset)
@@ -127,7 +131,7 @@ def write_xpt(path: str | os.PathLike, frame: pd.DataFrame, *, dataset: str, lab
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            result = _emit(fh.write, frame, dataset, label, variables, created, transliterate, extra)
+            result = _emit(fh.write, frame, dataset, label, variables, created, transliterate, extra, keep)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; an output file should be readable like any other

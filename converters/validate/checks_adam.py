@@ -161,8 +161,7 @@ def srcseq_exists(pkg: Package, out: Emitter) -> None:
 def paramcd_length(pkg: Package, out: Emitter) -> None:
     for ds in adam(pkg):
         if "PARAMCD" in ds.frame.columns:
-            s = ds.frame["PARAMCD"].astype(object)
-            out.flag(ds.name, ds.frame, s.str.len() > 8, "PARAMCD")
+            out.flag(ds.name, ds.frame, ds.per_value("PARAMCD", lambda codes: codes.astype(str).str.len() > 8), "PARAMCD")
 
 
 @rule("AD0013")
@@ -170,5 +169,5 @@ def paramcd_param(pkg: Package, out: Emitter) -> None:
     for ds in adam(pkg):
         f = ds.frame
         if {"PARAMCD", "PARAM"} <= set(f.columns):
-            out.flag(ds.name, f, _many(f, "PARAMCD", "PARAM"), "PARAMCD", detail="PARAM")
-            out.flag(ds.name, f, _many(f, "PARAM", "PARAMCD"), "PARAM", detail="PARAMCD")
+            out.flag(ds.name, f, _many(ds, "PARAMCD", "PARAM"), "PARAMCD", detail="PARAM")
+            out.flag(ds.name, f, _many(ds, "PARAM", "PARAMCD"), "PARAM", detail="PARAMCD")

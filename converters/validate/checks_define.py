@@ -96,10 +96,10 @@ def define_dataset_has_data(pkg: Package, out: Emitter) -> None:
 
 def as_text(ds: DatasetFile, name: str) -> pd.Series:
     """Values as define.xml writes them: numbers without a trailing '.0'."""
-    s = ds.frame[name]
     if ds.types.get(name) != "Num":
-        return s
-    return s.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else f"{v:.12g}"))
+        return ds.frame[name]
+    return ds.memo(("text", name), lambda: ds.per_value(name, lambda values: values.map(
+        lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else f"{v:.12g}"))))
 
 
 def _vars(d: Define, ds: DatasetFile) -> dict[str, object]:
@@ -161,7 +161,7 @@ def define_codelist(pkg: Package, out: Emitter) -> None:
                     continue
                 cl_name, values = d.codelists[item.codelist]
                 s = as_text(ds, name)
-                bad = [v for v in uniques(s) if v not in values]
+                bad = [v for v in (ds.uniques(name) if ds.types.get(name) != "Num" else uniques(s)) if v not in values]
                 if bad:
                     out.flag(ds.name, ds.frame, s.isin(bad), name, values=s, detail=f"{cl_name} ({item.codelist})")
 

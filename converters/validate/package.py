@@ -35,6 +35,7 @@ class DatasetFile:
     encoding: str  # "" = default (UTF-8 / ASCII), else the fallback used
 
     _factors: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
 
     def char_columns(self) -> list[str]:
         return [c for c in self.frame.columns if self.types.get(c) == "Char"]
@@ -44,6 +45,17 @@ class DatasetFile:
         if col not in self._factors:
             self._factors[col] = pd.factorize(self.frame[col].to_numpy(dtype=object), use_na_sentinel=False)
         return self._factors[col]
+
+    def memo(self, key, compute):
+        """compute(), once per key: values several rules derive from the same columns."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def per_value(self, col: str, fn) -> pd.Series:
+        """fn (Series -> Series) of a column, applied to its distinct values only."""
+        codes, uniq = self.factor(col)
+        return pd.Series(fn(pd.Series(uniq, dtype=object)).to_numpy()[codes], index=self.frame.index)
 
     def uniques(self, col: str) -> list[str]:
         return [v for v in self.factor(col)[1] if isinstance(v, str) and v != ""]

@@ -13,16 +13,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from converters.adam.adrs import subject_rows
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def subject_rows(adsl: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
-    """Position in ADSL of each record's subject (-1: not in ADSL): a lookup where a merge would
-    copy every column."""
-    index = pd.Index(adsl["USUBJID"])
-    if not index.is_unique:
-        raise ValueError("ADSL has more than one record for a USUBJID")
-    return index.get_indexer(frame["USUBJID"])
 
 
 def source_dataset(name: str, adsl: pd.DataFrame, adrs: pd.DataFrame, columns=None) -> pd.DataFrame:
@@ -32,7 +25,7 @@ def source_dataset(name: str, adsl: pd.DataFrame, adrs: pd.DataFrame, columns=No
     if name == "ADSL":
         return adsl if columns is None else adsl[[c for c in adsl.columns if c in columns]]
     if name == "ADRS":
-        rows = pd.Index(subject_rows(adsl, adrs))
+        rows = pd.Index(subject_rows(adsl, adrs["USUBJID"]))
         data = {c: adrs[c].reset_index(drop=True) for c in adrs.columns if columns is None or c in columns}
         for c in adsl.columns:
             if c not in adrs.columns and (columns is None or c in columns):
@@ -51,7 +44,7 @@ def _dated(source: dict, adsl: pd.DataFrame, adrs: pd.DataFrame, cache: dict) ->
         used = {"USUBJID", "ASEQ", source["date"], *_NAME.findall(source.get("filter") or "")}
         data = source_dataset(name, adsl, adrs, used).reset_index(drop=True)  # labels = positions
         if ("rows", name) not in cache:
-            cache[("rows", name)] = subject_rows(adsl, adrs) if name == "ADRS" else np.arange(len(adsl))
+            cache[("rows", name)] = subject_rows(adsl, adrs["USUBJID"]) if name == "ADRS" else np.arange(len(adsl))
         rows = cache[("rows", name)]
         if source.get("filter"):
             data = data.query(source["filter"], engine="python")
@@ -83,7 +76,7 @@ def derive_param_tte(adsl: pd.DataFrame, adrs: pd.DataFrame, parameter: dict, so
     start = start.drop_duplicates("USUBJID")[["USUBJID", "ADT"]].rename(columns={"ADT": "STARTDT"})
     start = start.merge(adsl[["USUBJID", "DCUTDT"]], on="USUBJID", how="left")
     # per ADSL row (one spare slot for position -1): the subject's start date and cutoff
-    at = subject_rows(adsl, start)
+    at = subject_rows(adsl, start["USUBJID"])
     startdt = np.full(len(adsl) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
     startdt[at] = start["STARTDT"].to_numpy(dtype="datetime64[ns]")
     cutoff = np.append(adsl["DCUTDT"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))

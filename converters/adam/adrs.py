@@ -22,6 +22,12 @@ def subject_rows(adsl: pd.DataFrame, usubjid: pd.Series) -> np.ndarray:
     return index.get_indexer(usubjid)
 
 
+def lookup(values: pd.Series, rows: np.ndarray):
+    """``values`` (an ADSL column) at positions ``rows``, missing where a row is -1, as a left merge."""
+    taken = values.array.take(rows, allow_fill=True)
+    return taken.to_numpy() if isinstance(values.dtype, np.dtype) else taken  # numpy stays numpy
+
+
 def _mask(values: pd.Series) -> np.ndarray:
     """A boolean Series as numpy, missing (string dtype comparisons) as False like a frame filter."""
     return values.fillna(False).to_numpy(dtype=bool)
@@ -56,8 +62,9 @@ def assessments(rs: pd.DataFrame, adsl: pd.DataFrame, testcd: str) -> pd.DataFra
     picked, subject, adt = picked[keep], subject[keep], adt[keep]
     seq = rs["RSSEQ"].to_numpy(dtype="float64")[picked]
     # USUBJID order is the order of ADSL's sorted USUBJID values; SRCSEQ NaN last as in sort_values
-    rank = pd.factorize(adsl["USUBJID"], sort=True)[0][subject]
-    order = np.lexsort((seq, adt.view("int64"), rank))
+    seq_codes = pd.factorize(seq, sort=True)[0]
+    order = _stable_order([pd.factorize(adsl["USUBJID"], sort=True)[0][subject], pd.factorize(adt, sort=True)[0],
+                           np.where(seq_codes < 0, seq_codes.max(initial=0) + 1, seq_codes)])
     picked = picked[order]
 
     def col(name: str) -> pd.Series:
@@ -156,19 +163,24 @@ def derive_adrs(rs: pd.DataFrame, adsl: pd.DataFrame, analysis: dict) -> pd.Data
     adrs["PARAM"] = _spread(param_codes, pd.Series(params, dtype=object).map(names))
     aval_codes, avals = pd.factorize(adrs["AVALC"])
     avals = pd.Series(avals, dtype=object)
-    adrs["AVAL"] = _spread(aval_codes, np.where(avals.isin(["Y", "N"]), avals.map({"Y": 1.0, "N": 0.0}),
-                                                avals.map(resp_order)).astype("float64"))
-    adrs.loc[_mask(adrs["PARAMCD"] == analysis["mrd_test"]), "AVAL"] = np.nan  # MRD status has no ordinal value
+    aval = _spread(aval_codes, np.where(avals.isin(["Y", "N"]), avals.map({"Y": 1.0, "N": 0.0}),
+                                        avals.map(resp_order)).astype("float64"))
+    is_mrd = np.append(_mask(pd.Series(params, dtype=object) == analysis["mrd_test"]), False)[param_codes]
+    adrs["AVAL"] = np.where(is_mrd, np.nan, aval)  # MRD status has no ordinal value
     # the subject's ADSL variables by lookup (a merge copies every ADRS column)
     subject = subject_rows(adsl, adrs["USUBJID"])
     for col in ["STUDYID", "TRT01A", "TRT01AG1", "TRTSDT"]:
-        adrs[col] = adsl[col].reset_index(drop=True).reindex(subject).array  # a left merge: -1 -> missing
+        adrs[col] = lookup(adsl[col], subject)
     days = (adrs["ADT"] - adrs["TRTSDT"]).dt.days.astype("float64")
     adrs["ADY"] = np.where(days >= 0, days + 1, days)
     # sort by USUBJID, parameter, ADT, SRCSEQ (missing first), stably, on integer keys
     rank = _spread(param_codes, pd.Series(params, dtype=object).map(order).to_numpy(dtype="float64"))
-    usubjid = pd.factorize(adrs["USUBJID"], sort=True)[0]
-    rows = np.lexsort(_nan_first(adrs["SRCSEQ"]) + (_nat_first(adrs["ADT"]),) + _nan_first(rank) + (usubjid,))
+    if (subject >= 0).all():  # USUBJID order: ADSL's sorted USUBJID values (10k values, not 1M+)
+        usubjid = pd.factorize(adsl["USUBJID"], sort=True)[0][subject]
+    else:
+        usubjid = pd.factorize(adrs["USUBJID"], sort=True)[0]
+    rows = _stable_order([usubjid, pd.factorize(rank, sort=True)[0], pd.factorize(_nat_first(adrs["ADT"]), sort=True)[0],
+                          pd.factorize(adrs["SRCSEQ"], sort=True)[0]])
     adrs = adrs.take(rows)
     adrs.index = pd.RangeIndex(len(rows))  # reset_index() would deep-copy 1M+ rows again
     # ASEQ counts each subject's rows from 1
@@ -176,6 +188,18 @@ def derive_adrs(rs: pd.DataFrame, adsl: pd.DataFrame, analysis: dict) -> pd.Data
     start = np.maximum.accumulate(np.where(np.append(True, usubjid[1:] != usubjid[:-1]), n, 0))
     adrs["ASEQ"] = (n - start + 1).astype("float64")
     return adrs
+
+
+def _stable_order(codes: list[np.ndarray]) -> np.ndarray:
+    """Stable sort order by several keys given as dense codes (-1, a missing value, first): one
+    combined int64 key when it fits (np.lexsort over 1M+ rows and several keys is slow)."""
+    sizes = [int(c.max(initial=-1)) + 2 for c in codes]
+    if np.prod([float(n) for n in sizes]) >= 2.0 ** 62:
+        return np.lexsort(tuple(reversed(codes)))
+    key = np.zeros(len(codes[0]), dtype="int64")
+    for c, n in zip(codes, sizes):
+        key = key * n + (c + 1)
+    return np.argsort(key, kind="stable")
 
 
 def _spread(codes: np.ndarray, values) -> np.ndarray:

@@ -10,8 +10,6 @@ import pandas as pd
 
 from converters.sdtm.derive import to_date
 
-SUBJECT_VARS = ["USUBJID", "TRT01A", "TRT01AG1", "TRTSDT", "DCUTDT"]
-
 
 def subject_rows(adsl: pd.DataFrame, usubjid: pd.Series) -> np.ndarray:
     """Position in ADSL of each ``usubjid`` (-1: not in ADSL): a lookup where a merge would copy
@@ -36,12 +34,6 @@ def _mask(values: pd.Series) -> np.ndarray:
 def _nat_first(dates) -> np.ndarray:
     """Dates as int64 sort keys; NaT is the smallest int64, so it sorts first."""
     return np.asarray(dates, dtype="datetime64[ns]").view("int64")
-
-
-def _nan_first(values) -> tuple[np.ndarray, np.ndarray]:
-    """Two sort keys (major last, as np.lexsort reads them) putting NaN first."""
-    values = np.asarray(values, dtype="float64")
-    return np.nan_to_num(values, nan=0.0), ~np.isnan(values)
 
 
 def _first_per_subject(subjects: pd.Series, picked: np.ndarray | None = None) -> np.ndarray:

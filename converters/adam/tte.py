@@ -83,8 +83,10 @@ def derive_param_tte(adsl: pd.DataFrame, adrs: pd.DataFrame, parameter: dict, so
     start = start.merge(adsl[["USUBJID", "DCUTDT"]], on="USUBJID", how="left")
     # per ADSL row (one spare slot for position -1): the subject's start date and cutoff
     at = subject_rows(adsl, start["USUBJID"])
+    start_at = start["STARTDT"].to_numpy(dtype="datetime64[ns]")[at >= 0]
+    at = at[at >= 0]
     startdt = np.full(len(adsl) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
-    startdt[at] = start["STARTDT"].to_numpy(dtype="datetime64[ns]")
+    startdt[at] = start_at
     cutoff = np.append(adsl["DCUTDT"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))
     started = np.zeros(len(adsl) + 1, dtype=bool)
     started[at] = True

@@ -59,8 +59,9 @@ def assessments(rs: pd.DataFrame, adsl: pd.DataFrame, testcd: str) -> pd.DataFra
                            np.where(seq_codes < 0, seq_codes.max(initial=0) + 1, seq_codes)])
     picked = picked[order]
 
-    def col(name: str) -> pd.Series:
-        return rs[name].iloc[picked].reset_index(drop=True)
+    def col(name: str):
+        values = rs[name]
+        return values.to_numpy()[picked] if isinstance(values.dtype, np.dtype) else values.array.take(picked)
 
     return pd.DataFrame({
         "USUBJID": col("USUBJID"), "PARAMCD": testcd, "AVALC": col("RSSTRESC"), "ADT": adt[order],

@@ -51,7 +51,9 @@ def _dated(source: dict, adsl: pd.DataFrame, adrs: pd.DataFrame, cache: dict) ->
             data = data.query(source["filter"], engine="python")
             rows = rows[data.index.to_numpy()]
         seq = data["ASEQ"] if "ASEQ" in data.columns and name != "ADSL" else pd.Series(np.nan, index=data.index)
-        out = pd.DataFrame({"USUBJID": data["USUBJID"], "ADT": pd.to_datetime(data[source["date"]]),
+        date = data[source["date"]]
+        date = date if date.dtype.kind == "M" else pd.to_datetime(date)  # to_datetime scans even dates
+        out = pd.DataFrame({"USUBJID": data["USUBJID"], "ADT": date,
                             "SRCDOM": source.get("srcdom"), "SRCVAR": source.get("srcvar"),
                             "SRCSEQ": seq.astype("float64")})
         dated = out["ADT"].notna().to_numpy()

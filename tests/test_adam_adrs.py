@@ -225,3 +225,13 @@ def test_no_infused_subject_gives_empty_adrs_and_adtte():
     out = derive_adam(frames)
     assert out["ADSL"]["SAFFL"].tolist() == ["N", "N"]
     assert out["ADRS"].empty and out["ADTTE"].empty
+
+
+def test_adam_does_not_depend_on_the_order_of_sdtm_records(cohort):
+    # the derivations sort on integer keys built from positions: shuffled DM, EX and RS give the same frames
+    frames, _ = cohort
+    shuffled = {name: frame.sample(frac=1, random_state=7).reset_index(drop=True) if name in ("DM", "EX", "RS") else frame
+                for name, frame in frames.items()}
+    expected, got = derive_adam(frames), derive_adam(shuffled)
+    for name in ("ADSL", "ADRS", "ADTTE"):
+        pd.testing.assert_frame_equal(got[name], expected[name])

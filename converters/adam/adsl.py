@@ -93,7 +93,8 @@ def derive_adsl(sdtm: dict[str, pd.DataFrame], analysis: dict, dose_groups: dict
 def last_known_alive(adsl: pd.DataFrame, rs: pd.DataFrame) -> pd.Series:
     """Latest date the subject was seen alive: DM.RFPENDTC, the last dose, or the last response assessment
     (admiral derive_vars_extreme_event style), so a subject missing RFPENDTC still has a censoring date."""
-    last_rs = rs.assign(d=to_date(rs["RSDTC"])).groupby("USUBJID")["d"].max()
+    # grouping the date column alone: assign() would copy every RS column first
+    last_rs = to_date(rs["RSDTC"]).groupby(rs["USUBJID"].to_numpy()).max()
     dates = pd.concat([to_date(adsl["RFPENDTC"]), adsl["TRTEDT"], adsl["USUBJID"].map(last_rs)], axis=1)
     return pd.to_datetime(dates.max(axis=1))
 

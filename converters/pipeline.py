@@ -91,24 +91,27 @@ def conform_all(frames: dict[str, pd.DataFrame], standard: str) -> tuple[dict[st
 
 
 def write_conformed(folder: Path, frames: dict[str, pd.DataFrame], standard: str, created: dt.datetime,
-                    transliterate: bool = False) -> dict[str, int]:
+                    transliterate: bool = False, digests: dict[Path, str] | None = None) -> dict[str, int]:
+    """Each frame as <name>.xpt; ``digests`` (when given) receives each file's SHA-256."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
         spec = dataset(name, standard)
         path, written = folder / f"{name.lower()}.xpt", []
-        write_xpt(path, frame, dataset=name, label=spec.label, variables=xpt_variables(spec, frame),
-                  created=created, transliterate=transliterate, keep=written)
+        info = write_xpt(path, frame, dataset=name, label=spec.label, variables=xpt_variables(spec, frame),
+                         created=created, transliterate=transliterate, keep=written)
+        if digests is not None:
+            digests[path] = info["sha256"]
         xport5.remember(path, name, spec.label, written, len(frame))  # read back by ADaM, define, checks
     return {name: len(frame) for name, frame in frames.items()}
 
 
 def write_adam(sdtm: dict[str, pd.DataFrame], adam_dir: Path, config: StudyConfig | None, created: dt.datetime,
-               transliterate: bool = False) -> dict[str, int]:
+               transliterate: bool = False, digests: dict[Path, str] | None = None) -> dict[str, int]:
     """ADaM from SDTM datasets as read back from their XPT files (never from the raw source)."""
     frames, problems = conform_all(derive_adam(sdtm, config), ADAM)
     if has_errors(problems):
         raise ConformError(problems)
-    return write_conformed(adam_dir, frames, ADAM, created, transliterate)
+    return write_conformed(adam_dir, frames, ADAM, created, transliterate, digests)
 
 
 class ConformError(Exception):
@@ -144,9 +147,10 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
     @xport5.shared_reads()
     def build(stage: Path) -> None:
         sdtm = stage / "sdtm"
-        result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate))
+        digests: dict[Path, str] = {}  # XPT files are hashed as they are written
+        result.records.update(write_conformed(sdtm, conformed, SDTM, created, transliterate, digests))
         progress(f"{study_dir.name}: deriving ADaM")
-        result.records.update(write_adam(read_sdtm(sdtm), stage / "adam", src.config, created, transliterate))
+        result.records.update(write_adam(read_sdtm(sdtm), stage / "adam", src.config, created, transliterate, digests))
         progress(f"{study_dir.name}: writing define.xml")
         write_define(stage, SDTM, src.config)
         write_define(stage, ADAM, src.config)
@@ -159,7 +163,7 @@ def convert_study(study_dir: Path, out_dir: Path, *, transliterate: bool = False
         inputs = {CONFIG_NAMES[0]: study_dir / CONFIG_NAMES[0], **src.files}
         manifest = build_manifest(studyid=src.config.study.studyid, study_dir=study_dir, inputs=inputs,
                                   rows_read=src.rows_read, rows_rejected=_rejected_rows(src), written=written,
-                                  unmapped=UNMAPPED, package_dir=stage)
+                                  unmapped=UNMAPPED, package_dir=stage, digests=digests)
         write_json(stage / "reports" / "manifest.json", manifest)
 
     return write_package(out_dir, result, build)
@@ -176,14 +180,15 @@ def adam_package(sdtm_dir: Path, out_dir: Path, config: StudyConfig | None = Non
 
     @xport5.shared_reads()
     def build(stage: Path) -> None:
-        result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate))
+        digests: dict[Path, str] = {}
+        result.records.update(write_adam(sdtm, stage / "adam", config, created, transliterate, digests))
         write_define(stage, ADAM, config)
         write_report(stage)
         write_conformance(stage, str(sdtm["DM"]["STUDYID"].iloc[0]) if len(sdtm["DM"]) else sdtm_dir.name)
         inputs = {p.stem.upper(): p for p in sorted(sdtm_dir.glob("*.xpt"))}
         manifest = build_manifest(studyid=config.study.studyid if config else "", study_dir=sdtm_dir,
                                   inputs=inputs, rows_read={}, rows_rejected={}, written={}, unmapped={},
-                                  package_dir=stage)
+                                  package_dir=stage, digests=digests)
         write_json(stage / "reports" / "manifest.json", manifest)
 
     return write_package(out_dir, result, build)

@@ -19,8 +19,10 @@ def sha256_file(path: Path) -> str:
 
 def build_manifest(*, studyid: str, study_dir: Path, inputs: dict[str, Path], rows_read: dict[str, int],
                    rows_rejected: dict[str, int], written: dict[str, dict[str, int]],
-                   unmapped: dict[str, str], package_dir: Path) -> dict:
-    """``written`` maps each source form to {dataset: records derived from it}."""
+                   unmapped: dict[str, str], package_dir: Path, digests: dict[Path, str] | None = None) -> dict:
+    """``written`` maps each source form to {dataset: records derived from it}; ``digests`` holds the
+    SHA-256 of output files already hashed while they were written (the XPT writer hashes its bytes)."""
+    digests = digests or {}
     study_dir = Path(study_dir).absolute()
     files = []
     for form, path in sorted(inputs.items()):
@@ -32,7 +34,7 @@ def build_manifest(*, studyid: str, study_dir: Path, inputs: dict[str, Path], ro
                "records_written": dict(sorted(written.get(form, {}).items()))}
         for form in sorted(rows_read)
     }
-    outputs = [{"file": p.relative_to(package_dir).as_posix(), "sha256": sha256_file(p)}
+    outputs = [{"file": p.relative_to(package_dir).as_posix(), "sha256": digests.get(p) or sha256_file(p)}
                for p in sorted(package_dir.rglob("*")) if p.is_file() and p.relative_to(package_dir) != Path("reports/manifest.json")]
     return {
         "tool": {"name": "cdisc-converter", "version": __version__},

@@ -22,7 +22,7 @@ def _read_fast(path: Path) -> pd.DataFrame | None:
     """The numpy v5 reader (latin1, as pyreadstat is asked for below); None when it declines the file
     or a numeric variable carries a format, which pyreadstat would turn into dates."""
     try:
-        got = xport5.read(path, encodings=("latin1",))
+        got = xport5.read(path, encodings=("latin1",), empty=None)  # blank text is missing
     except Exception:  # anything odd: the careful reader decides
         return None
     if got is None:
@@ -47,11 +47,11 @@ def _read(path: Path) -> pd.DataFrame:
             df, _ = pyreadstat.read_xport(str(path), encoding="latin1")
         except Exception as exc:  # pyreadstat raises its own error types
             raise SdtmInputError(f"{path.name}: not a readable SAS transport file ({exc})") from None
+        for col in df.columns:
+            if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+                values = df[col].to_numpy(dtype=object)
+                df[col] = pd.Series(np.where(values == "", None, values), index=df.index, dtype=object)
     df.columns = [c.upper() for c in df.columns]
-    for col in df.columns:
-        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            values = df[col].to_numpy(dtype=object)
-            df[col] = pd.Series(np.where(values == "", None, values), index=df.index, dtype=object)
     return df
 
 

@@ -94,6 +94,8 @@ def _text_codes(codes: np.ndarray, uniq) -> tuple[np.ndarray, list[str]]:
             text = str(u)
             if text != "":
                 remap[i] = index.setdefault(text, len(index))
+    if (remap[:-1] == np.arange(len(uniq))).all():
+        return codes, list(index)  # no blank value and no two raw values with one text: codes stay
     return remap[codes], list(index)
 
 

@@ -91,6 +91,8 @@ def _refactor(codes: np.ndarray, decoded: np.ndarray) -> tuple[np.ndarray, np.nd
     """`DatasetFile.factor` of a column from the reader's codes of its raw fields: the distinct decoded
     values, factorised in the fields' order of first appearance, are the column's in its own."""
     again, uniq = pd.factorize(decoded, use_na_sentinel=False)
+    if len(again) == len(decoded) and (again == np.arange(len(again))).all():
+        return codes, uniq  # distinct fields decode to distinct values (the rule): codes stay
     return again[codes], uniq
 
 

@@ -84,25 +84,27 @@ def _emit(write: Callable[[bytes | memoryview], object], frame: pd.DataFrame, da
     out(records.namestr_block(namestrs))
     out(records.obs_header())
     rows = len(frame)
-    # Blocks of ~4 MB stay cache-friendly. Two buffers are reused (fresh allocations cost more in
-    # page faults than the fill): one is filled here while a helper thread hashes and writes the
-    # other; sha256 and file writes release the GIL, so the passes overlap. Order is preserved.
+    # Blocks of ~4 MB stay cache-friendly. Buffers are reused (fresh allocations cost more in page
+    # faults than the fill): while one is filled here, one helper thread hashes and another writes
+    # the blocks before it; sha256 and file writes release the GIL, so the three passes overlap on
+    # two cores. Each helper takes its blocks in order.
     block_rows = max(1, min(rows, BLOCK_BYTES // max(reclen, 1)))
-    buffers = [np.empty((block_rows, reclen), np.uint8) for _ in range(2 if rows > block_rows else 1)]
-    pending: list[Future | None] = [None] * len(buffers)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    buffers = [np.empty((block_rows, reclen), np.uint8) for _ in range(3 if rows > block_rows else 1)]
+    pending: list[tuple[Future, Future] | None] = [None] * len(buffers)
+    with ThreadPoolExecutor(max_workers=1) as hasher, ThreadPoolExecutor(max_workers=1) as writer:
         for index, start in enumerate(range(0, rows, block_rows)):
             slot = index % len(buffers)
-            if pending[slot] is not None:
-                pending[slot].result()  # that buffer's previous block is on disk now
+            for future in pending[slot] or ():
+                future.result()  # that buffer's previous block is hashed and on disk now
             stop = min(start + block_rows, rows)
             block = buffers[slot][: stop - start]
             block.fill(columns.BLANK)
             for column, ns in zip(encoded, namestrs):
                 column.fill(block[:, ns.position:ns.position + ns.length], start, stop)
-            pending[slot] = pool.submit(out, memoryview(block).cast("B"))
-        for future in pending:
-            if future is not None:
+            view = memoryview(block).cast("B")
+            pending[slot] = (hasher.submit(digest.update, view), writer.submit(write, view))
+        for futures in pending:
+            for future in futures or ():
                 future.result()
     # TS-140: the last observation record is blank-padded to a full 80 bytes.
     out(b" " * (-(rows * reclen) % records.RECORD))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from converters.sdtm.common import add_timing, sequence, with_subject
-from converters.sdtm.derive import encode_text
+from converters.sdtm.derive import encode_text, integer_text
 from schemas.config import StudyConfig
 
 FIELDS = {
@@ -22,7 +22,7 @@ def map_ae(events: pd.DataFrame, ref: pd.DataFrame, config: StudyConfig) -> pd.D
     # relabel in place of rename(): with_subject's frame is already a fresh (shallow) copy, and
     # rename copies every column's data
     ae.columns = [FIELDS.get(c, c) for c in ae.columns]
-    ae["AETOXGR"] = ae["grade"].astype("Int64").astype("string")
+    ae["AETOXGR"] = integer_text(ae["grade"])
     ae["AESOC"] = ae["AEBODSYS"]  # the primary SOC is the body system of analysis
     ae["AEBDSYCD"] = ae["AESOCCD"] = ae["soc_code"]
     ae = add_timing(ae, ref, {"AESTDTC": "AESTDY", "AEENDTC": "AEENDY"}, epoch_from="AESTDTC")

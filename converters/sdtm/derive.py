@@ -45,12 +45,14 @@ def encode_text(frame: pd.DataFrame) -> pd.DataFrame:
     """
     if _slow() or frame.columns.has_duplicates:
         return frame
-    out = frame.copy(deep=False)
+    columns = {}
     for name in frame.columns:
-        coded = _text_codes(frame[name])
-        if coded is not None and not _is_coded(frame[name]):
-            out[name] = pd.Categorical.from_codes(coded[0], dtype=coded[1], validate=False)
-    return out
+        col = frame[name]
+        coded = None if _is_coded(col) else _text_codes(col)
+        columns[name] = col if coded is None else pd.Categorical.from_codes(coded[0], dtype=coded[1], validate=False)
+    # a new frame, not column assignments into a copy: those would split the text block, and the
+    # next copy would consolidate (copy) what is left of it
+    return pd.DataFrame(columns, index=frame.index, copy=False)
 
 
 def map_values(col: pd.Series, mapping: dict) -> pd.Series:
@@ -115,6 +117,21 @@ def derive_usubjid(frame: pd.DataFrame, studyid: str, subjid: str = "subject_id"
     out["STUDYID"] = studyid
     out["USUBJID"] = studyid + "-" + subject.astype("string")
     return out
+
+
+def integer_text(col: pd.Series) -> pd.Series:
+    """Whole numbers as text ("3"; missing stays missing), once per distinct value.
+
+    >>> integer_text(pd.Series([3, None, 1])).tolist()
+    ['3', nan, '1']
+    """
+    numbers = col.astype("Int64")
+    if _slow():
+        return numbers.astype("string")
+    codes, uniques = pd.factorize(numbers)
+    texts = pd.Index([str(int(u)) for u in uniques], dtype=object)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(texts), validate=False),
+                     index=col.index, name=col.name)
 
 
 def constant(value: str | None, rows: int) -> pd.Categorical:
@@ -184,7 +201,8 @@ def _text_codes(col: pd.Series) -> tuple[np.ndarray, pd.CategoricalDtype] | None
     if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)) or \
             pd.api.types.infer_dtype(col, skipna=True) != "string":
         return None
-    codes, uniques = pd.factorize(col.to_numpy(dtype=object, na_value=None), sort=True)
+    values = col.to_numpy() if col.dtype == object else col.to_numpy(dtype=object, na_value=None)
+    codes, uniques = pd.factorize(values, sort=True)  # None and NaN are missing (-1)
     return codes, pd.CategoricalDtype(pd.Index(uniques, dtype=object))
 
 
@@ -271,14 +289,19 @@ def derive_epoch(frame: pd.DataFrame, dtc: str, milestones: pd.DataFrame, out: s
                                                              .to_numpy(), np.datetime64("NaT"))[position]))
                               for c in ("TRTSTART", "INFUSION"))
 
+    epochs = ["FOLLOW-UP", "SCREENING", "TREATMENT"]  # codes 0, 1, 2 (sorted, as encode_text's); -1 missing
+
     def epoch_at(day: pd.Series) -> np.ndarray:
-        return np.select(
-            [day.isna(), trtstart.isna() | (day < trtstart), infusion.isna() | (day <= infusion)],
-            [None, "SCREENING", "TREATMENT"], default="FOLLOW-UP").astype(object)
+        return np.select([day.isna().to_numpy(), (trtstart.isna() | (day < trtstart)).to_numpy(),
+                          (infusion.isna() | (day <= infusion)).to_numpy()], [-1, 1, 2], default=0).astype(np.int8)
 
     first, last = epoch_at(lo), epoch_at(hi)
+    codes = np.where(first == last, first, np.int8(-1))
     result = frame.copy(deep=_slow())
-    result[out] = np.where(first == last, first, None)
+    if _slow():
+        result[out] = np.append(np.array(epochs, dtype=object), None)[codes]
+    else:
+        result[out] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(epochs), validate=False)
     return result
 
 

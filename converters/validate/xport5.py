@@ -219,17 +219,24 @@ def _factorize_text(part: np.ndarray, length: int, nrows: int) -> tuple[np.ndarr
     return codes, np.ascontiguousarray(part[first]).view(f"S{length}").ravel().astype(object)
 
 
+_MISSING_TABLE = np.zeros(256, bool)
+_MISSING_TABLE[list(_MISSING_FIRST)] = True
+_SCALE = np.ldexp(1.0, 4 * (np.arange(128) - 64) - 56)  # 16 ** (exponent - 64) / 2 ** 56 per exponent byte
+
+
 def _ibm(part: np.ndarray, length: int) -> np.ndarray:
     """IBM hexadecimal floating point (big-endian, 2-8 bytes) to float64; SAS missing values -> NaN."""
-    full = np.zeros((len(part), 8), np.uint8)
-    full[:, :length] = part
-    first = full[:, 0]
-    rest_zero = (full[:, 1:] == 0).all(axis=1)
-    missing = np.isin(first, list(_MISSING_FIRST)) & rest_zero
-    u = full.view(">u8").ravel().astype(np.uint64)
-    sign = np.where(first & 0x80, -1.0, 1.0)
-    exp = (first & 0x7F).astype(np.int64) - 64
-    mant = (u & np.uint64(0x00FFFFFFFFFFFFFF)).astype(np.float64)
-    out = sign * np.ldexp(mant, (4 * exp - 56).astype(np.int32))
+    if length == 8:
+        u = np.ascontiguousarray(part).view(">u8").ravel().astype(np.uint64)
+    else:
+        full = np.zeros((len(part), 8), np.uint8)
+        full[:, :length] = part
+        u = full.view(">u8").ravel().astype(np.uint64)
+    first = (u >> np.uint64(56)).astype(np.intp)
+    mant = u & np.uint64(0x00FFFFFFFFFFFFFF)
+    missing = _MISSING_TABLE[first] & (mant == 0)
+    # mantissa (exact in float64: at most 56 bits, of which the lowest carry no IEEE precision) x scale
+    out = mant.astype(np.float64) * _SCALE[first & 0x7F]
+    np.negative(out, out=out, where=first >= 0x80)
     out[missing] = np.nan
     return out

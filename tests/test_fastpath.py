@@ -214,3 +214,46 @@ def test_jsonl_values_keep_their_json_types(tmp_path):
     assert [type(v) for v in values] == [int, float, bool, str]
     assert list(table.row_numbers) == [1, 3, 4, 5]
     assert not any(isinstance(v, float) and math.isnan(v) for v in values)
+
+
+JSON_VALUES = st.sampled_from([0, 1, 2, -0.0, 0.0, 1.0, 2.5, float("nan"), True, False, None, "", " ", "a", "1", "A ",
+                              [1], {"k": 1}])
+
+
+def _typed(value):
+    return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.dictionaries(st.sampled_from(["subject_id", "dose", "SUBJNO", "route", "extra"]),
+                                        JSON_VALUES, max_size=4), min_size=1, max_size=8),
+       blank_lines=st.booleans())
+def test_jsonl_read_column_wise_equals_the_careful_reader(tmp_path, records, blank_lines):
+    import json as json_module
+
+    lines = [json_module.dumps(r) for r in records]
+    text = ("\n\n" if blank_lines else "\n").join(lines) + "\n"
+    path = tmp_path / "ex.jsonl"
+    path.write_text(text, encoding="utf-8")
+    fields = {"subject_id": True, "dose": True, "route": False}
+    slow = columns_of(read_source(path, "ex.jsonl", "exposure", {"SUBJNO": "subject_id"}, fields))
+    fast = read_columns(path, "ex.jsonl", "exposure", {"SUBJNO": "subject_id"}, fields)
+    assert fast.problems == slow.problems and fast.rows_read == slow.rows_read
+    assert list(fast.row_numbers) == list(slow.row_numbers)
+    assert list(fast.columns) == list(slow.columns)
+    for name, column in slow.columns.items():  # the same codes and the same values, JSON types included
+        assert fast.columns[name].codes.tolist() == column.codes.tolist(), name
+        assert [_typed(u) for u in fast.columns[name].uniques] == [_typed(u) for u in column.uniques], name
+
+
+def test_plain_jsonl_is_read_a_column_at_a_time(tmp_path, monkeypatch):
+    import converters.source.read as read
+
+    path = tmp_path / "ex.jsonl"
+    path.write_text('{"subject_id": "001", "dose": 1}\n{"subject_id": "002", "dose": 1.0, "route": " "}\n',
+                    encoding="utf-8")
+    monkeypatch.setattr(read, "columns_of", lambda *a: pytest.fail("fell back to the per-record path"))
+    table = read.read_columns(path, "ex.jsonl", "exposure", {}, {"subject_id": True, "dose": True, "route": False})
+    assert [table.row(i) for i in range(2)] == [{"subject_id": "001", "dose": 1},
+                                                {"subject_id": "002", "dose": 1.0, "route": None}]
+    assert [type(table.row(i)["dose"]) for i in range(2)] == [int, float]

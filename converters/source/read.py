@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from converters.problems import Problem
 
@@ -333,9 +334,73 @@ def _fast_jsonl(raw: bytes, file: str, form: str, rename: dict[str, str], fields
     if len(objs) != len(numbers) or not all(type(o) is dict for o in objs):
         return None
     table = SourceTable(form=form, file=file, rows_read=len(objs))
+    fast = _jsonl_columns(objs, numbers, table, rename, fields)
+    if fast is not None:
+        return fast
     reported: set[str] = set()
     rows = []
     for n, obj in zip(numbers, objs):
         rows.append(jsonl_record(obj, n, table, rename, fields, reported))
     table.rows, table.row_numbers = rows, numbers
     return columns_of(table)
+
+
+class _Absent:
+    """Stands for a key a record lacks while its column is factorised."""
+
+
+def _jsonl_columns(objs: list[dict], numbers: list[int], table: SourceTable, rename: dict[str, str],
+                   fields: dict[str, bool]) -> ColumnTable | None:
+    """columns_of(records made by jsonl_record) a column at a time, or None when a record needs the
+    per-record path (unknown or colliding keys, unhashable or NaN values)."""
+    keys: list[str] = []
+    seen: set[str] = set()
+    every = set().union(*objs)
+    for obj in objs:  # keys in order of first appearance, as columns_of lists them
+        for key in obj:
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+        if len(seen) == len(every):
+            break
+    names = [rename.get(k, k) for k in keys]
+    if any(n not in fields for n in names) or len(set(names)) != len(names):
+        return None
+    absent = _Absent()
+    columns = {}
+    for key, name in zip(keys, names):
+        values = np.empty(len(objs), dtype=object)
+        values[:] = [o.get(key, absent) for o in objs]
+        try:
+            value_codes, _ = pd.factorize(values)
+        except TypeError:  # unhashable: a JSON list or object
+            return None
+        present = set(map(type, values))
+        # factorize holds 1, 1.0 and True for one value, and None and NaN for one missing value:
+        # where both kinds occur, key the values by (value, type)
+        if len(present & {int, float, bool}) > 1 or {float, type(None)} <= present:
+            type_codes, kinds = pd.factorize(np.array([type(v) for v in values] + [None], dtype=object)[:-1])
+            codes, _ = pd.factorize((value_codes.astype(np.int64) + 1) * len(kinds) + type_codes)
+        else:
+            codes, _ = pd.factorize(value_codes)
+        peak = np.maximum.accumulate(codes)
+        first = np.flatnonzero(np.concatenate(([True], peak[1:] > peak[:-1])))
+        uniques = values[first].tolist()
+        if any(type(u) is float and u != u for u in uniques):
+            return None
+        # as jsonl_record: a blank string is an empty value; equal (type, value) keys share a code
+        index: dict = {}
+        remap = np.empty(len(uniques) + 1, np.int64)
+        merged: list = []
+        for i, u in enumerate(uniques):
+            if u is absent:
+                remap[i] = ABSENT
+                continue
+            v = None if isinstance(u, str) and u.strip() == "" else u
+            code = index.setdefault((type(v), v), len(merged))
+            if code == len(merged):
+                merged.append(v)
+            remap[i] = code
+        columns[name] = Column(remap[codes], merged)
+    return ColumnTable(table.form, table.file, columns, np.asarray(numbers, np.int64), table.rows_read,
+                       list(table.problems), set(table.missing_columns))

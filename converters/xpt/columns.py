@@ -52,7 +52,8 @@ class CodedCharColumn:
     length: int
 
     def fill(self, out: np.ndarray, start: int, stop: int) -> None:
-        out[...] = self.table[self.codes[start:stop]]
+        # each field as one opaque length-byte item: a gather of whole fields, not of single bytes
+        out.view(f"V{self.length}")[:, 0] = self.table.view(f"V{self.length}")[:, 0][self.codes[start:stop]]
 
     def blank_rows(self) -> np.ndarray:
         return (self.table == BLANK).all(axis=1)[self.codes]
@@ -73,7 +74,7 @@ class NumColumn:
     length: int = 8
 
     def fill(self, out: np.ndarray, start: int, stop: int) -> None:
-        out[...] = self.bytes8[start:stop]
+        out.view("V8")[:, 0] = self.bytes8[start:stop].view("V8")[:, 0]
 
     def blank_rows(self) -> np.ndarray:
         return np.zeros(len(self.bytes8), bool)  # a numeric value, even missing, is never blank

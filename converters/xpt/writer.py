@@ -90,6 +90,8 @@ def _emit(write: Callable[[bytes | memoryview], object], frame: pd.DataFrame, da
     # two cores. Each helper takes its blocks in order.
     block_rows = max(1, min(rows, BLOCK_BYTES // max(reclen, 1)))
     buffers = [np.empty((block_rows, reclen), np.uint8) for _ in range(3 if rows > block_rows else 1)]
+    # row-wise text fills only its values' bytes; every other column fills its whole field
+    blank_first = any(isinstance(c, columns.CharColumn) for c in encoded)
     pending: list[tuple[Future, Future] | None] = [None] * len(buffers)
     with ThreadPoolExecutor(max_workers=1) as hasher, ThreadPoolExecutor(max_workers=1) as writer:
         for index, start in enumerate(range(0, rows, block_rows)):
@@ -98,7 +100,8 @@ def _emit(write: Callable[[bytes | memoryview], object], frame: pd.DataFrame, da
                 future.result()  # that buffer's previous block is hashed and on disk now
             stop = min(start + block_rows, rows)
             block = buffers[slot][: stop - start]
-            block.fill(columns.BLANK)
+            if blank_first:
+                block.fill(columns.BLANK)
             for column, ns in zip(encoded, namestrs):
                 column.fill(block[:, ns.position:ns.position + ns.length], start, stop)
             view = memoryview(block).cast("B")

@@ -113,3 +113,17 @@ def test_held_equals_parse_for_any_size(tmp_path, rows):
         write_xpt(path, data, dataset="XX", label="L", variables=VARS, created=CREATED, keep=written)
         xport5.remember(path, "XX", "L", written, rows)
         assert_same(xport5._parsed(path), xport5._parse(path))
+
+
+def test_a_value_first_seen_late_keeps_its_place(tmp_path):
+    rows = 70_000  # past the head the writer looks at first
+    data = pd.DataFrame({"SHORT": pd.Categorical(["A"] * (rows - 2) + ["Z", "B"]),
+                         "MID": ["X" * 12] * rows, "LONG": ["Y" * 40] * rows,
+                         "SEQ": np.arange(1.0, rows + 1), "VAL": np.zeros(rows)})
+    path, written = tmp_path / "xx.xpt", []
+    with xport5.shared_reads():
+        write_xpt(path, data, dataset="XX", label="L", variables=VARS, created=CREATED, keep=written)
+        xport5.remember(path, "XX", "L", written, rows)
+        held = xport5._parsed(path)
+        assert_same(held, xport5._parse(path))
+    assert [u.rstrip() for u in held.columns["SHORT"][1]] == [b"A", b"Z", b"B"]

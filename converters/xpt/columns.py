@@ -64,8 +64,14 @@ class CodedCharColumn:
         value and the missing one, are one field)."""
         fields = self.table.view(f"S{self.length}").ravel().astype(object)
         same, distinct = pd.factorize(fields)
-        codes, order = pd.factorize(same[self.codes])
-        return codes, np.asarray(distinct, dtype=object)[order]
+        merged = same[self.codes]
+        # the order of first appearance: usually every value has appeared within the first rows
+        order = pd.unique(merged[:1 << 16])
+        if len(order) < np.count_nonzero(np.bincount(merged, minlength=len(distinct))):
+            order = pd.unique(merged)
+        rank = np.empty(len(distinct), np.intp)
+        rank[order] = np.arange(len(order))
+        return rank[merged], np.asarray(distinct, dtype=object)[order]
 
 
 @dataclass(frozen=True)

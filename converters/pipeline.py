@@ -9,7 +9,7 @@ from typing import Callable
 
 import pandas as pd
 
-from converters.package.atomic import output_path, staged_output
+from converters.package.atomic import staged_output
 from converters.package.manifest import build_manifest, write_json
 from converters.adam.build import derive_adam
 from converters.adam.sdtm_in import SdtmInputError, read_sdtm

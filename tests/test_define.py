@@ -14,8 +14,8 @@ from lxml import etree
 
 import specs
 from converters.cli import main
-from converters.define import (DefineError, build_define, define_bytes, reference_errors, render_html,
-                               schema_errors, standard_ref, write_define)
+from converters.define import (DefineError, build_define, reference_errors, schema_errors, standard_ref,
+                               write_define)
 from converters.define import items, resources
 from converters.define.build import _class_names, standard_for_folder
 from converters.define.package import XptFile, package_datetime, read_folder

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from converters.sdtm.common import add_timing, sequence, with_subject
-from converters.sdtm.derive import encode_text, integer_text
+from converters.sdtm.coded import encode_text, integer_text
 from schemas.config import StudyConfig
 
 FIELDS = {

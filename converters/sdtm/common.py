@@ -4,13 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from converters.sdtm.derive import (_is_coded, _slow, constant, derive_epoch, derive_seq, derive_study_day,
-                                    derive_usubjid, positions, same_kind)
+from converters.sdtm.coded import constant, is_coded, positions, same_kind
+from converters.sdtm.derive import derive_epoch, derive_seq, derive_study_day, derive_usubjid
+from converters.slowpath import slow_path as _slow
 
 
 def with_subject(frame: pd.DataFrame, studyid: str, domain: str) -> pd.DataFrame:
     out = derive_usubjid(frame, studyid)
-    out["DOMAIN"] = constant(domain, len(out)) if _is_coded(out["USUBJID"]) else domain
+    out["DOMAIN"] = constant(domain, len(out)) if is_coded(out["USUBJID"]) else domain
     return out
 
 

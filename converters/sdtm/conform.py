@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from converters.problems import ERROR, WARNING, Problem
-from converters.sdtm.derive import _slow
+from converters.slowpath import slow_path as _slow
 from specs import Dataset, codelist
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")

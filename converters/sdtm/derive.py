@@ -8,80 +8,19 @@ CDISC_SLOW_PATH=1 selects the element-wise versions the fast ones are tested aga
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
+from converters.sdtm.coded import codes_of, constant, is_coded, positions, same_kind, sorted_codes
+from converters.slowpath import slow_path as _slow
 from schemas.dates import date_bounds
-
-
-def _slow() -> bool:
-    return os.environ.get("CDISC_SLOW_PATH", "") in ("1", "true", "yes")
-
-
-def _is_coded(col: pd.Series) -> bool:
-    return isinstance(col.dtype, pd.CategoricalDtype)
-
-
-def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, distinct values), missing -1: a Categorical's own, else factorised."""
-    if _is_coded(col):
-        return col.cat.codes.to_numpy(), col.cat.categories.to_numpy(dtype=object)
-    return pd.factorize(col, use_na_sentinel=True)
-
-
-def encode_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text column as a Categorical of its sorted distinct values; the values are unchanged.
-
-    Large domains are mapped this way: a million-row column of a few hundred distinct texts is then
-    filtered, reordered and concatenated as integer codes, and dates, the codelist checks and the
-    XPT writer work once per distinct value. Sorted categories keep sorting alphabetical.
-
-    >>> encode_text(pd.DataFrame({"X": ["b", "a", None]}))["X"].cat.categories.tolist()
-    ['a', 'b']
-    """
-    if _slow() or frame.columns.has_duplicates:
-        return frame
-    columns = {}
-    for name in frame.columns:
-        col = frame[name]
-        coded = None if _is_coded(col) else _text_codes(col)
-        columns[name] = col if coded is None else pd.Categorical.from_codes(coded[0], dtype=coded[1], validate=False)
-    # a new frame, not column assignments into a copy: those would split the text block, and the
-    # next copy would consolidate (copy) what is left of it
-    return pd.DataFrame(columns, index=frame.index, copy=False)
-
-
-def map_values(col: pd.Series, mapping: dict) -> pd.Series:
-    """``col.map(mapping)`` (values without a mapping become missing), per distinct value.
-
-    >>> map_values(pd.Series(["Y", "N", None]), {"Y": "YES"}).tolist()
-    ['YES', nan, nan]
-    """
-    if _slow():
-        return col.map(mapping)
-    codes, uniques = _codes(col)
-    mapped = pd.Series(uniques, dtype=object).map(mapping).to_numpy(dtype=object)
-    again, texts = pd.factorize(mapped)  # unmapped -> -1
-    return pd.Series(pd.Categorical.from_codes(np.append(again, -1)[codes], categories=pd.Index(texts, dtype=object)),
-                     index=col.index, name=col.name)
-
-
-def stack(parts: list[pd.Series]) -> pd.Series:
-    """The parts one after another (fresh index); text stays dictionary-encoded."""
-    parts = [p if _is_coded(p) else pd.Series(pd.Categorical(p.to_numpy(dtype=object)), name=p.name)
-             if pd.api.types.infer_dtype(p, skipna=True) in ("string", "empty") and not _slow() else p for p in parts]
-    if all(_is_coded(p) for p in parts):
-        return pd.Series(union_categoricals([p.array for p in parts], sort_categories=True, ignore_order=True))
-    return pd.concat([p.astype(object) for p in parts], ignore_index=True)
 
 
 def _per_value(dtc: pd.Series, convert) -> pd.Series:
     """``convert`` (Series -> datetime Series) applied to the distinct values only, spread back."""
-    codes, uniques = _codes(dtc)
+    codes, uniques = codes_of(dtc)
     done = convert(pd.Series(uniques, dtype=object)).to_numpy(dtype="datetime64[ns]")
     values = np.append(done, np.datetime64("NaT", "ns"))[codes]  # code -1 (missing) -> NaT
     return pd.Series(values, index=dtc.index, name=dtc.name)
@@ -94,7 +33,7 @@ def _to_date_each(dtc: pd.Series) -> pd.Series:
 
 def to_date(dtc: pd.Series) -> pd.Series:
     """Complete ISO 8601 dates (a time part allowed) -> datetime64; partial or empty -> NaT."""
-    if _slow() or not (dtc.dtype == object or _is_coded(dtc)):
+    if _slow() or not (dtc.dtype == object or is_coded(dtc)):
         return _to_date_each(dtc)
     return _per_value(dtc, _to_date_each)
 
@@ -107,7 +46,7 @@ def derive_usubjid(frame: pd.DataFrame, studyid: str, subjid: str = "subject_id"
     """
     out = frame.copy(deep=_slow())  # adds columns only (a deep copy of every source column is the cost)
     subject = out[subjid]
-    if _is_coded(subject) and not _slow():  # per distinct subject; a common prefix keeps the order
+    if is_coded(subject) and not _slow():  # per distinct subject; a common prefix keeps the order
         usubjid = studyid + "-" + subject.cat.categories.astype("string")
         if usubjid.is_unique:
             out["STUDYID"] = constant(studyid, len(out))
@@ -117,28 +56,6 @@ def derive_usubjid(frame: pd.DataFrame, studyid: str, subjid: str = "subject_id"
     out["STUDYID"] = studyid
     out["USUBJID"] = studyid + "-" + subject.astype("string")
     return out
-
-
-def integer_text(col: pd.Series) -> pd.Series:
-    """Whole numbers as text ("3"; missing stays missing), once per distinct value.
-
-    >>> integer_text(pd.Series([3, None, 1])).tolist()
-    ['3', nan, '1']
-    """
-    numbers = col.astype("Int64")
-    if _slow():
-        return numbers.astype("string")
-    codes, uniques = pd.factorize(numbers)
-    texts = pd.Index([str(int(u)) for u in uniques], dtype=object)
-    return pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(texts), validate=False),
-                     index=col.index, name=col.name)
-
-
-def constant(value: str | None, rows: int) -> pd.Categorical:
-    """One text value (or None: missing) on every row, dictionary-encoded."""
-    if value is None:
-        return pd.Categorical.from_codes(np.full(rows, -1, np.int8), dtype=pd.CategoricalDtype([]), validate=False)
-    return pd.Categorical.from_codes(np.zeros(rows, np.int8), dtype=pd.CategoricalDtype([value]), validate=False)
 
 
 def derive_study_day(frame: pd.DataFrame, dtc: str, out: str, ref: str = "RFSTDTC") -> pd.DataFrame:
@@ -166,7 +83,7 @@ def derive_seq(frame: pd.DataFrame, out: str, order: list[str]) -> pd.DataFrame:
         result = frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
         result[out] = (result.groupby("USUBJID", sort=False).cumcount() + 1).astype("float64")
         return result
-    coded = {} if frame.columns.has_duplicates else {c: _text_codes(frame[c]) for c in frame.columns}
+    coded = {} if frame.columns.has_duplicates else {c: sorted_codes(frame[c]) for c in frame.columns}
     position = _sorted_position(frame, order, [coded[c][0] if coded.get(c) else _rank(frame[c]) for c in order])
     if not coded:
         result = frame.take(position)
@@ -183,29 +100,6 @@ def derive_seq(frame: pd.DataFrame, out: str, order: list[str]) -> pd.DataFrame:
     return result
 
 
-def _text_codes(col: pd.Series) -> tuple[np.ndarray, pd.CategoricalDtype] | None:
-    """(sort-rank codes, dtype of the sorted distinct values) of a column holding only text, else None."""
-    if _is_coded(col):
-        categories = col.cat.categories
-        codes = col.cat.codes.to_numpy()
-        if len(categories) == 0:
-            return codes, col.dtype
-        if pd.api.types.infer_dtype(categories) != "string":
-            return None
-        if categories.is_monotonic_increasing:
-            return codes, col.dtype
-        order = np.argsort(categories.to_numpy(dtype=object), kind="stable")
-        rank = np.empty(len(order) + 1, np.int64)
-        rank[order], rank[-1] = np.arange(len(order)), -1
-        return rank[codes], pd.CategoricalDtype(categories[order])
-    if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)) or \
-            pd.api.types.infer_dtype(col, skipna=True) != "string":
-        return None
-    values = col.to_numpy() if col.dtype == object else col.to_numpy(dtype=object, na_value=None)
-    codes, uniques = pd.factorize(values, sort=True)  # None and NaN are missing (-1)
-    return codes, pd.CategoricalDtype(pd.Index(uniques, dtype=object))
-
-
 def sort_rows(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
     """frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True), sorting
     the keys' integer ranks (text is ranked once per distinct value).
@@ -217,7 +111,7 @@ def sort_rows(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
         return frame.sort_values(order, kind="mergesort", na_position="first").reset_index(drop=True)
     ranks = []
     for c in order:
-        coded = _text_codes(frame[c])
+        coded = sorted_codes(frame[c])
         ranks.append(coded[0] if coded is not None else _rank(frame[c]))
     return frame.take(_sorted_position(frame, order, ranks)).reset_index(drop=True)
 
@@ -305,22 +199,6 @@ def derive_epoch(frame: pd.DataFrame, dtc: str, milestones: pd.DataFrame, out: s
     return result
 
 
-def same_kind(key: pd.Series, values: pd.Series) -> bool:
-    """Whether looking ``values`` up in ``key`` finds what a merge on the two would match."""
-    if _is_coded(values):
-        return key.dtype == values.cat.categories.dtype or (key.dtype == object or isinstance(key.dtype, pd.StringDtype)) \
-            and values.cat.categories.dtype == object
-    return key.dtype == values.dtype
-
-
-def positions(key: pd.Series, values: pd.Series) -> np.ndarray:
-    """Position in ``key`` (unique) of each value, -1 where absent; once per distinct value."""
-    if _is_coded(values):
-        found = pd.Index(key).get_indexer(values.cat.categories)
-        return np.append(found, -1)[values.cat.codes.to_numpy()]
-    return pd.Index(key).get_indexer(values)
-
-
 def _datetimes(col: pd.Series) -> pd.Series:
     """pd.to_datetime, skipped when the column already is datetime64[ns] (it would only scan it)."""
     return col if col.dtype == "datetime64[ns]" and not _slow() else pd.to_datetime(col)
@@ -335,9 +213,9 @@ def _bounds_each(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def date_bounds_series(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Earliest and latest day each (possibly partial) ISO 8601 date can denote, as datetime64 series."""
-    if _slow() or not (dtc.dtype == object or _is_coded(dtc)):
+    if _slow() or not (dtc.dtype == object or is_coded(dtc)):
         return _bounds_each(dtc)
-    codes, uniques = _codes(dtc)
+    codes, uniques = codes_of(dtc)
     nat = np.datetime64("NaT", "ns")
     lo = np.array([np.datetime64(_bounds(v)[0], "ns") if v else nat for v in uniques] + [nat], "datetime64[ns]")
     hi = np.array([np.datetime64(_bounds(v)[1], "ns") if v else nat for v in uniques] + [nat], "datetime64[ns]")

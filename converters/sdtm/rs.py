@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from converters.sdtm.common import add_timing, sequence, with_subject
-from converters.sdtm.derive import constant, encode_text, map_values, stack
+from converters.sdtm.coded import constant, encode_text, map_values, stack
 from schemas.config import StudyConfig
 from specs import table, value_map
 

@@ -1,7 +1,6 @@
 """Load a study folder: configuration, every source form, field rules, cross-record rules."""
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from converters.problems import Problem, has_errors
+from converters.slowpath import slow_path
 from converters.source.cross import FormRecords, check_cross_frames, check_cross_records
 from converters.source.fields import required_fields, validate_columns, validate_rows
 from converters.source.read import read_columns, read_source
@@ -53,11 +53,8 @@ def load_config_problems(folder: Path, name: str = CONFIG_NAMES[0]) -> tuple[Stu
                               "CFG-VALUE", e["msg"]) for e in exc.errors(include_url=False)]
 
 
-SLOW_ENV = "CDISC_SLOW_PATH"  # "1": check record by record (the reference the fast path is tested against)
-
-
 def fast_path_default() -> bool:
-    return os.environ.get(SLOW_ENV, "") not in ("1", "true", "yes")
+    return not slow_path()  # CDISC_SLOW_PATH=1: record by record
 
 
 def load_study(folder: Path, *, fast: bool | None = None) -> StudySource:

@@ -29,10 +29,6 @@ def codes_of(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def encode_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text column as a Categorical of its sorted distinct values; the values are unchanged.
 
-    Large domains are mapped this way: a million-row column of a few hundred distinct texts is then
-    filtered, reordered and concatenated as integer codes, and dates, the codelist checks and the
-    XPT writer work once per distinct value. Sorted categories keep sorting alphabetical.
-
     >>> encode_text(pd.DataFrame({"X": ["b", "a", None]}))["X"].cat.categories.tolist()
     ['a', 'b']
     """

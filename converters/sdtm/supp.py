@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from converters.sdtm.coded import constant, is_coded, stack
 from converters.sdtm.derive import sort_rows
 from specs import table
 
@@ -23,17 +24,28 @@ def map_supp(parent: pd.DataFrame, rdomain: str) -> pd.DataFrame:
     parts = []
     for q in (q for q in table("supp_qualifiers") if q["rdomain"] == rdomain):
         field = q["source_field"].split(".")[-1]
-        rows = parent[parent[field].notna()]
-        idvar = q.get("idvar", "")
-        part = pd.DataFrame({
-            "STUDYID": rows["STUDYID"], "RDOMAIN": rdomain, "USUBJID": rows["USUBJID"],
-            "IDVAR": idvar or None,
-            "IDVARVAL": idvar_values(rows[idvar]) if idvar else None,
-            "QNAM": q["qnam"], "QLABEL": q["qlabel"], "QVAL": rows[field].astype("string"),
-            "QORIG": q["qorig"], "QEVAL": q.get("qeval") or None,
+        rows = np.flatnonzero(parent[field].notna().to_numpy())
+        n, idvar = len(rows), q.get("idvar", "")
+        parts.append({
+            "STUDYID": parent["STUDYID"].take(rows), "RDOMAIN": constant(rdomain, n),
+            "USUBJID": parent["USUBJID"].take(rows), "IDVAR": constant(idvar or None, n),
+            "IDVARVAL": idvar_values(parent[idvar].take(rows)) if idvar else constant(None, n),
+            "QNAM": constant(q["qnam"], n), "QLABEL": constant(q["qlabel"], n),
+            "QVAL": as_text(parent[field].take(rows)), "QORIG": constant(q["qorig"], n),
+            "QEVAL": constant(q.get("qeval") or None, n),
         })
-        parts.append(part)
     if not parts:
         return pd.DataFrame()
-    supp = pd.concat(parts, ignore_index=True)
+    supp = pd.DataFrame({name: stack([pd.Series(p[name]).reset_index(drop=True) for p in parts]) for name in parts[0]})
     return sort_rows(supp, ["USUBJID", "IDVARVAL", "QNAM"])
+
+
+def as_text(col: pd.Series) -> pd.Series:
+    """col.astype("string") (str of each value), once per distinct value for a coded column."""
+    if not is_coded(col):
+        return col.astype("string")
+    texts = col.cat.categories.astype("string").astype(object)
+    if not texts.is_unique:
+        return col.astype("string")
+    return pd.Series(pd.Categorical.from_codes(col.cat.codes, dtype=pd.CategoricalDtype(texts), validate=False),
+                     index=col.index, name=col.name)

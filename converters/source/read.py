@@ -275,7 +275,7 @@ def _fast_csv(raw: bytes, file: str, form: str, rename: dict[str, str], fields: 
     body = raw[len(_BOM):] if raw.startswith(_BOM) else raw
     # Quoting, NUL, lone CR and blank lines are where parsers differ or row numbers shift.
     if (not body or b'"' in body or b"\x00" in body or body.startswith((b"\n", b"\r", b"\xff\xfe", b"\xfe\xff"))
-            or b"\n\n" in body or b"\n\r\n" in body or body.count(b"\r") != body.count(b"\r\n")):
+            or b"\n\n" in body or b"\n\r\n" in body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n"))):
         return None
     end = body.find(b"\n")
     if end < 0 or end == len(body) - 1:

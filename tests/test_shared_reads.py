@@ -127,3 +127,22 @@ def test_a_value_first_seen_late_keeps_its_place(tmp_path):
         held = xport5._parsed(path)
         assert_same(held, xport5._parse(path))
     assert [u.rstrip() for u in held.columns["SHORT"][1]] == [b"A", b"Z", b"B"]
+
+
+def test_numbers_held_are_the_numbers_read():
+    """The writer holds the floats it encoded instead of decoding its own IBM doubles: that is exact for
+    every value it writes (the values it cannot write exactly are refused)."""
+    from converters.xpt import columns
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate([[0.0, -0.0, np.nan, 5.5e-79, 7.2e75, 2.0 ** 53, 0.1, 1 / 3, -2.5],
+                             rng.normal(0, 1, 20_000) * 10.0 ** rng.integers(-78, 76, 20_000)])
+    column, problems = columns.encode_num("XX", XptVariable("X", "X", "Num"), pd.Series(values))
+    refused = np.array([p.record - 1 for p in problems], dtype=int)
+    assert all(p.rule == "XPT-NUM-RANGE" for p in problems)
+    written = np.setdiff1d(np.arange(len(values)), refused)
+    held, read = column.decoded()[written], xport5._ibm(column.bytes8, 8)[written]
+    assert len(written) > 19_000
+    assert np.array_equal(held, read, equal_nan=True)
+    assert np.array_equal(np.signbit(held), np.signbit(read))
+    assert values[1] == 0 and np.signbit(values[1]) and not np.signbit(held[1])  # -0.0 is written as IBM zero

@@ -106,7 +106,9 @@ def remember(path, dataset: str, label: str, written: list, rows: int) -> None:
             if got is None:
                 return
         else:
-            got = _ibm(column.bytes8, 8)
+            got = column.decoded()
+            if got is None:
+                got = _ibm(column.bytes8, 8)
         for array in (got,) if not ns.is_char else got:
             array.flags.writeable = False
         namestrs.append((ns.name, ns.label.encode("ascii").ljust(40), ns.length, not ns.is_char))

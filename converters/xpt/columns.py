@@ -78,9 +78,21 @@ class CodedCharColumn:
 class NumColumn:
     bytes8: np.ndarray  # (rows, 8) big-endian IBM doubles
     length: int = 8
+    values: np.ndarray | None = None  # the float64 values encoded (NaN for any missing value)
 
     def fill(self, out: np.ndarray, start: int, stop: int) -> None:
         out.view("V8")[:, 0] = self.bytes8[start:stop].view("V8")[:, 0]
+
+    def decoded(self) -> np.ndarray | None:
+        """The numbers a reader decodes from the written doubles, without decoding them: every
+        value the writer accepts fits IBM's 56-bit fraction exactly, so only the sign of a zero
+        needs the written bytes."""
+        if self.values is None:
+            return None
+        out = self.values.copy()
+        zero = np.flatnonzero(out == 0)
+        out[zero] = np.where(self.bytes8[zero, 0] & 0x80, -0.0, 0.0)
+        return out
 
     def blank_rows(self) -> np.ndarray:
         return np.zeros(len(self.bytes8), bool)  # a numeric value, even missing, is never blank
@@ -302,7 +314,7 @@ def encode_num(dataset: str, var: XptVariable, series: pd.Series) -> tuple[NumCo
                                    f"({ibm.IBM_MIN:.3g} to {ibm.IBM_MAX:.3g} in magnitude) or infinite"))
     for i, code in special.items():
         codes[i] = ibm.missing_code(code)
-    return NumColumn(ibm.to_big_endian_bytes(codes)), problems
+    return NumColumn(ibm.to_big_endian_bytes(codes), values=x), problems
 
 
 def _may_be_inexact(series: pd.Series) -> bool:

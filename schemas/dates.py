@@ -32,6 +32,10 @@ def parse_partial(value: str) -> dict[str, int | None]:
     m = ISO_PARTIAL.match(value)
     if not m:
         raise ValueError(f"'{value}' is not an ISO 8601 date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss])")
+    if m["m"] == "-" and not m["d"]:
+        raise ValueError(f"'{value}': '-' stands for an unknown month only before a known day (YYYY---DD)")
+    if m["y"] == "0000":  # ISO 8601 year 0000 (1 BC) is no calendar year a study date can have
+        raise ValueError(f"'{value}': year 0000 is not a calendar year")
     month = None if m["m"] in (None, "-") else int(m["m"])
     parts = {
         "year": int(m["y"]),

@@ -155,6 +155,8 @@ DATE_ALPHABET = list("0123456789-T:") + ["２", "٣", "\n", " ", "Z", "+"]
 @example("２０２１-０２-０２")  # full-width digits
 @example("٢٠٢١-٠٢")  # Arabic-Indic digits
 @example("2021-02-02\n")
+@example("2021--")  # a trailing placeholder: refused (it would be written back as "2021")
+@example("0000--")
 def test_any_accepted_text_is_written_back_unchanged(text):
     """A value the source check accepts goes into --DTC as is, so it must be plain ISO 8601 text:
     parse_partial must refuse anything format_partial would not give back byte for byte."""

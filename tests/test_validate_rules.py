@@ -119,6 +119,12 @@ def test_rule_fails_and_passes(rid, valid, tmp_path):
     assert _count(broken, rid) >= 1
 
 
+def test_sd0007_trailing_placeholder(valid, tmp_path):
+    d = frames()
+    d["AE"].loc[0, "AESTDTC"] = "2021--"  # SDTMIG 3.4 4.4.2: "-" marks a missing component before a known one
+    assert _count(write_package(tmp_path / "p", d), "SD0007") == 1
+
+
 def test_sd0014_reports_unknown_codelist(valid, tmp_path):
     assert _count(valid, "SD0014") == 0
     d = frames()

@@ -30,6 +30,8 @@ def _one(text: str, allow_duration: bool) -> str:
         return "not ISO 8601"
     year, month, day = m.group(1), m.group(3), m.group(5)
     hour, minute, second = m.group(7), m.group(9), m.group(11)
+    if [c for c in (year, month, day, hour, minute, second) if c][-1] == "-":
+        return "'-' placeholder with no known component after it (right-truncate instead)"
     if month and month != "-" and not 1 <= int(month) <= 12:
         return "impossible month"
     if day and day != "-":

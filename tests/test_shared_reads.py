@@ -100,7 +100,7 @@ def test_row_wise_text_is_not_held(tmp_path, monkeypatch):
         write_xpt(path, data, dataset="XX", label="L", variables=variables, created=CREATED, keep=written)
         assert isinstance(written[0][1], columns.CharColumn)
         xport5.remember(path, "XX", "L", written, len(data))
-        assert xport5._key(path) not in xport5._shared  # parsed when read
+        assert xport5._key(path) not in xport5._shared()  # parsed when read
         got, _ = xport5.read(path)
     assert got["TXT"].tolist() == [t.rstrip() for t in data["TXT"]]
 
@@ -146,3 +146,19 @@ def test_numbers_held_are_the_numbers_read():
     assert np.array_equal(held, read, equal_nan=True)
     assert np.array_equal(np.signbit(held), np.signbit(read))
     assert values[1] == 0 and np.signbit(values[1]) and not np.signbit(held[1])  # -0.0 is written as IBM zero
+
+
+def test_each_thread_has_its_own_shared_reads(tmp_path):
+    import threading
+
+    seen = {}
+
+    def inside():
+        seen["other thread"] = xport5._shared()
+
+    with xport5.shared_reads():
+        worker = threading.Thread(target=inside)
+        worker.start()
+        worker.join()
+        assert xport5._shared() == {}
+    assert seen == {"other thread": None} and xport5._shared() is None

@@ -7,6 +7,7 @@ VAX namestrs) returns None and the caller falls back to pyreadstat.
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -47,21 +48,25 @@ class _Parsed:
 
 
 # Within shared_reads(), each file (same path, inode, size and modification time) is parsed once:
-# a conversion reads its SDTM for ADaM, then every dataset for define.xml and for the checks.
-_shared: dict | None = None
+# a conversion reads its SDTM for ADaM, then every dataset for define.xml and for the checks. The
+# cache belongs to the thread that opened the block.
+_local = threading.local()
+
+
+def _shared() -> dict | None:
+    return getattr(_local, "parsed", None)
 
 
 @contextmanager
 def shared_reads():
-    global _shared
-    outer = _shared
+    outer = _shared()
     if outer is None:
-        _shared = {}
+        _local.parsed = {}
     try:
         yield
     finally:
         if outer is None:
-            _shared = None
+            _local.parsed = None
 
 
 def read(path, encodings=("utf-8", "cp1252"), empty: object = "",
@@ -85,19 +90,21 @@ def _key(path) -> tuple:
 
 
 def _parsed(path) -> _Parsed | None:
-    if _shared is None:
+    shared = _shared()
+    if shared is None:
         return _parse(path)
     key = _key(path)
-    if key not in _shared:
-        _shared[key] = _parse(path)
-    return _shared[key]
+    if key not in shared:
+        shared[key] = _parse(path)
+    return shared[key]
 
 
 def remember(path, dataset: str, label: str, written: list, rows: int) -> None:
     """Within shared_reads(): hold the file the XPT writer has just written to ``path`` as parsing it
     would find it (``written``: the writer's (Namestr, encoded column) pairs), so that reading it
     back costs no parse. Files with row-wise text columns are parsed when read."""
-    if _shared is None or rows == 0:
+    shared = _shared()
+    if shared is None or rows == 0:
         return
     namestrs, columns = [], {}
     for ns, column in written:
@@ -113,7 +120,7 @@ def remember(path, dataset: str, label: str, written: list, rows: int) -> None:
             array.flags.writeable = False
         namestrs.append((ns.name, ns.label.encode("ascii").ljust(40), ns.length, not ns.is_char))
         columns[ns.name] = got
-    _shared[_key(path)] = _Parsed(dataset.encode("ascii").ljust(8), label.encode("ascii").ljust(40),
+    shared[_key(path)] = _Parsed(dataset.encode("ascii").ljust(8), label.encode("ascii").ljust(40),
                                   namestrs, columns, rows)
 
 

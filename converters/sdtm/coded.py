@@ -68,6 +68,17 @@ def stack(parts: list[pd.Series]) -> pd.Series:
     return pd.concat([p.astype(object) for p in parts], ignore_index=True)
 
 
+def text_of(col: pd.Series) -> pd.Series:
+    """col.astype("string") (str of each value), once per distinct value for a coded column."""
+    if not is_coded(col):
+        return col.astype("string")
+    texts = col.cat.categories.astype("string").astype(object)
+    if not texts.is_unique:
+        return col.astype("string")
+    return pd.Series(pd.Categorical.from_codes(col.cat.codes, dtype=pd.CategoricalDtype(texts), validate=False),
+                     index=col.index, name=col.name)
+
+
 def constant(value: str | None, rows: int) -> pd.Categorical:
     """One text value (or None: missing) on every row, dictionary-encoded."""
     if value is None:

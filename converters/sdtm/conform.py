@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from converters.problems import ERROR, WARNING, Problem
+from converters.sdtm.coded import codes_of, is_coded
 from converters.slowpath import slow_path as _slow
 from specs import Dataset, codelist
 
@@ -20,10 +21,7 @@ def _as_text(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if _slow():
         col = col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
         return col, col.isna().to_numpy()
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes, uniques = col.cat.codes.to_numpy(), col.cat.categories.to_numpy(dtype=object)
-    else:
-        codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # missing (None, NaN, NA) -> -1
+    codes, uniques = codes_of(col)  # missing (None, NaN, NA) -> -1
     if not all(isinstance(u, str) for u in uniques):
         # factorize holds 1, 1.0 and True for one value, but their texts differ: str() row by row
         values = col.to_numpy(dtype=object)
@@ -36,7 +34,7 @@ def _as_text(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def _not_in(col: pd.Series, allowed) -> np.ndarray:
     """Rows whose value is present and not in ``allowed``, checked once per distinct value."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
+    if is_coded(col):
         codes = col.cat.codes.to_numpy()
         outside = ~col.cat.categories.isin(allowed)
         return (codes >= 0) & np.append(outside, False)[codes]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from converters.sdtm.coded import constant, is_coded, stack
+from converters.sdtm.coded import constant, stack, text_of
 from converters.sdtm.derive import sort_rows
 from specs import table
 
@@ -31,21 +31,10 @@ def map_supp(parent: pd.DataFrame, rdomain: str) -> pd.DataFrame:
             "USUBJID": parent["USUBJID"].take(rows), "IDVAR": constant(idvar or None, n),
             "IDVARVAL": idvar_values(parent[idvar].take(rows)) if idvar else constant(None, n),
             "QNAM": constant(q["qnam"], n), "QLABEL": constant(q["qlabel"], n),
-            "QVAL": as_text(parent[field].take(rows)), "QORIG": constant(q["qorig"], n),
+            "QVAL": text_of(parent[field].take(rows)), "QORIG": constant(q["qorig"], n),
             "QEVAL": constant(q.get("qeval") or None, n),
         })
     if not parts:
         return pd.DataFrame()
     supp = pd.DataFrame({name: stack([pd.Series(p[name]).reset_index(drop=True) for p in parts]) for name in parts[0]})
     return sort_rows(supp, ["USUBJID", "IDVARVAL", "QNAM"])
-
-
-def as_text(col: pd.Series) -> pd.Series:
-    """col.astype("string") (str of each value), once per distinct value for a coded column."""
-    if not is_coded(col):
-        return col.astype("string")
-    texts = col.cat.categories.astype("string").astype(object)
-    if not texts.is_unique:
-        return col.astype("string")
-    return pd.Series(pd.Categorical.from_codes(col.cat.codes, dtype=pd.CategoricalDtype(texts), validate=False),
-                     index=col.index, name=col.name)

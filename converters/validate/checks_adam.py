@@ -107,22 +107,24 @@ def _cnsr(ds: DatasetFile) -> pd.Series:
     return pd.to_numeric(ds.frame["CNSR"], errors="coerce")
 
 
-@rule("AD0008")
-def event_description(pkg: Package, out: Emitter) -> None:
+def _without_description(pkg: Package, out: Emitter, var: str, censored: bool) -> None:
+    """Events (CNSR = 0) or censored records (CNSR > 0) whose description ``var`` is blank or absent."""
     for ds in tte(pkg):
         f = ds.frame
         if "CNSR" in f.columns:
-            desc = blank(f["EVNTDESC"]) if "EVNTDESC" in f.columns else pd.Series(True, index=f.index)
-            out.flag(ds.name, f, (_cnsr(ds) == 0) & desc, "EVNTDESC", values=f["CNSR"])
+            desc = blank(f[var]) if var in f.columns else pd.Series(True, index=f.index)
+            kind = _cnsr(ds) > 0 if censored else _cnsr(ds) == 0
+            out.flag(ds.name, f, kind & desc, var, values=f["CNSR"])
+
+
+@rule("AD0008")
+def event_description(pkg: Package, out: Emitter) -> None:
+    _without_description(pkg, out, "EVNTDESC", censored=False)
 
 
 @rule("AD0009")
 def censor_description(pkg: Package, out: Emitter) -> None:
-    for ds in tte(pkg):
-        f = ds.frame
-        if "CNSR" in f.columns:
-            desc = blank(f["CNSDTDSC"]) if "CNSDTDSC" in f.columns else pd.Series(True, index=f.index)
-            out.flag(ds.name, f, (_cnsr(ds) > 0) & desc, "CNSDTDSC", values=f["CNSR"])
+    _without_description(pkg, out, "CNSDTDSC", censored=True)
 
 
 @rule("AD0010")

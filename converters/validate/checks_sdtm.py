@@ -53,12 +53,17 @@ def sdtm(pkg: Package) -> list[DatasetFile]:
     return pkg.of(SDTM)
 
 
-@rule("SD0001")
-def required_present(pkg: Package, out: Emitter) -> None:
+def _absent(pkg: Package, out: Emitter, core: str) -> None:
+    """IG variables of this core (Req, Exp) that a dataset lacks."""
     for ds in sdtm(pkg):
         for v in domain_vars(ds):
-            if v["core"] == "Req" and v["variable"] not in ds.frame.columns:
+            if v["core"] == core and v["variable"] not in ds.frame.columns:
                 out.add(ds.name, variable=v["variable"])
+
+
+@rule("SD0001")
+def required_present(pkg: Package, out: Emitter) -> None:
+    _absent(pkg, out, "Req")
 
 
 @rule("SD0002")
@@ -71,10 +76,7 @@ def required_not_null(pkg: Package, out: Emitter) -> None:
 
 @rule("SD0003")
 def expected_present(pkg: Package, out: Emitter) -> None:
-    for ds in sdtm(pkg):
-        for v in domain_vars(ds):
-            if v["core"] == "Exp" and v["variable"] not in ds.frame.columns:
-                out.add(ds.name, variable=v["variable"])
+    _absent(pkg, out, "Exp")
 
 
 @rule("SD0004")

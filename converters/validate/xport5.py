@@ -95,8 +95,16 @@ def _parsed(path) -> _Parsed | None:
         return _parse(path)
     key = _key(path)
     if key not in shared:
-        shared[key] = _parse(path)
+        shared[key] = _frozen(_parse(path))
     return shared[key]
+
+
+def _frozen(parsed: _Parsed | None) -> _Parsed | None:
+    """Read-only arrays: a shared parse is seen by every reader of the file."""
+    for column in parsed.columns.values() if parsed is not None else ():
+        for array in column if isinstance(column, tuple) else (column,):
+            array.flags.writeable = False
+    return parsed
 
 
 def remember(path, dataset: str, label: str, written: list, rows: int) -> None:
@@ -116,12 +124,10 @@ def remember(path, dataset: str, label: str, written: list, rows: int) -> None:
             got = column.decoded()
             if got is None:
                 got = _ibm(column.bytes8, 8)
-        for array in (got,) if not ns.is_char else got:
-            array.flags.writeable = False
         namestrs.append((ns.name, ns.label.encode("ascii").ljust(40), ns.length, not ns.is_char))
         columns[ns.name] = got
-    shared[_key(path)] = _Parsed(dataset.encode("ascii").ljust(8), label.encode("ascii").ljust(40),
-                                  namestrs, columns, rows)
+    shared[_key(path)] = _frozen(_Parsed(dataset.encode("ascii").ljust(8), label.encode("ascii").ljust(40),
+                                         namestrs, columns, rows))
 
 
 def _parse(path) -> _Parsed | None:
@@ -164,8 +170,6 @@ def _parse(path) -> _Parsed | None:
     for name, numeric, pos, length in cols:
         part = rows[:, pos:pos + length]
         columns[name] = _ibm(part, length) if numeric else _factorize_text(part, length, len(rows))
-        for array in (columns[name],) if numeric else columns[name]:
-            array.flags.writeable = False  # shared by every reader of the file (see shared_reads)
     return _Parsed(dsname, label, namestrs, columns, len(rows))
 
 
@@ -181,7 +185,8 @@ def _decode(parsed: _Parsed, enc: str, empty: object = "", keep: bool = False) -
         types[name] = "Num" if numeric else "Char"
         column = parsed.columns[raw_name]
         if numeric:
-            frame[name] = column.copy()  # the frame's own: callers may write into it
+            # the frame's own numbers: callers may write into them, but not into a shared parse
+            frame[name] = column if column.flags.writeable else column.copy()
         else:
             codes, uniq = column
             plain = plain and all(u.isascii() and b"\x00" not in u for u in uniq)

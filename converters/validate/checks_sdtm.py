@@ -174,16 +174,17 @@ def dy_pairs(ds: DatasetFile) -> list[tuple[str, str]]:
             if c.endswith("DY") and len(c) > 4 and c[:-2] + "DTC" in cols and ds.types.get(c) == "Num"]
 
 
+def with_reference(pkg: Package) -> list[DatasetFile]:
+    """SDTM datasets other than DM whose records can look up DM.RFSTDTC."""
+    return [ds for ds in sdtm(pkg) if ds.name != "DM" and _reference_start(pkg, ds) is not None]
+
+
 @rule("SD0008")
 def study_day_matches(pkg: Package, out: Emitter) -> None:
-    for ds in sdtm(pkg):
-        if ds.name == "DM":
-            continue
+    for ds in with_reference(pkg):
         ref = rfstdtc(pkg, ds)
         for dy, dtc in dy_pairs(ds):
             have = ds.frame[dy]
-            if ref is None:
-                continue
             want = study_day(dates(ds, dtc), reference_dates(pkg, ds))
             bad = have.notna() & ((have == 0) | (want.notna() & (want != have)))
             dtcs, refs, wants = ds.frame[dtc].to_numpy(dtype=object), ref.to_numpy(dtype=object), want.to_numpy()
@@ -194,12 +195,8 @@ def study_day_matches(pkg: Package, out: Emitter) -> None:
 
 @rule("SD0009")
 def study_day_without_date(pkg: Package, out: Emitter) -> None:
-    for ds in sdtm(pkg):
-        if ds.name == "DM":
-            continue
+    for ds in with_reference(pkg):
         rf = reference_dates(pkg, ds)
-        if rf is None:
-            continue
         for dy, dtc in dy_pairs(ds):
             d = dates(ds, dtc)
             bad = ds.frame[dy].notna() & (d.isna() | rf.isna())

@@ -18,6 +18,7 @@ from converters.adam.sdtm_in import read_sdtm
 from converters.cli import main
 from schemas.config import load_config
 from specs import dataset
+from xpt_namestr import display_formats
 from studybuilder import AES, CONFIG, EX, RS, SUBJECTS, make_study
 
 ADAM = "adamig-1.3"
@@ -114,13 +115,10 @@ def test_labels_and_formats_from_the_spec(pkg: Path, name: str):
     for col in meta.column_names:
         var = spec.variable(col)
         assert meta.column_names_to_labels[col] == var.label, col
-        fmt = meta.original_variable_types[col]
-        if var.display_format == "DATE9.":
-            assert fmt == "DATE9", col
-        else:
-            assert "DATE" not in (fmt or ""), col
+    formats = display_formats(pkg / "adam" / f"{name}.xpt")
+    assert formats == {col: spec.variable(col).display_format or "" for col in meta.column_names}
     dates = {"adsl": {"TRTSDT", "TRTEDT", "DTHDT", "LSTALVDT", "DCUTDT"}, "adrs": {"ADT"}, "adtte": {"STARTDT", "ADT"}}
-    assert {c for c, f in meta.original_variable_types.items() if f == "DATE9"} == dates[name]
+    assert {c for c, f in formats.items() if f == "DATE9."} == dates[name]
 
 
 def test_labels_match_variables_csv_text():

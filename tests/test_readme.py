@@ -56,3 +56,28 @@ def test_readme_rule_ids_exist_in_the_code():
     code += (ROOT / "converters" / "source" / "fields.py").read_text(encoding="utf-8")
     for rule in set(re.findall(r"SRC-[A-Z0-9-]+[A-Z0-9]", README)):
         assert f'"{rule}"' in code, rule
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_both_set_up_commands_install_the_locked_versions():
+    for marker in ("demo-command", "test-command"):
+        words = shlex.split(block(marker).replace("&&", " && "))
+        i = words.index("install")
+        assert words[i + 1:i + 4] == ["-q", "-c", "requirements-lock.txt"], (marker, words)
+
+
+def test_lock_pins_every_dependency_exactly():
+    import tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = [ln for ln in (ROOT / "requirements-lock.txt").read_text(encoding="utf-8").splitlines()
+             if ln and not ln.startswith("#")]
+    pins = dict(ln.split("==", 1) for ln in lines)
+    assert len(pins) == len(lines), [ln for ln in lines if "==" not in ln]
+    assert all(re.fullmatch(r"[0-9][0-9A-Za-z.+!]*", v) for v in pins.values()), pins
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    locked = {_norm(n) for n in pins}
+    missing = [r for r in wanted if _norm(re.split(r"[<>=!~\[ ;]", r, 1)[0]) not in locked]
+    assert not missing, f"requirements-lock.txt lacks {missing}: run bash .ci/lock"

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from xpt_namestr import display_formats
 from converters.xpt import XptError, XptVariable, encode_xpt, read_xpt, write_xpt
 from converters.xpt.ibm import IBM_MAX, IBM_MIN, ieee_to_ibm
 
@@ -114,9 +115,8 @@ def test_round_trip_values_and_metadata(tmp_path):
     assert list(df.columns) == [v.name for v in DM_VARS]
     assert meta.column_names_to_labels["USUBJID"] == "Unique Subject Identifier"
     assert meta.variable_storage_width == info["lengths"]
-    assert meta.original_variable_types["BRTHDT"] == "DATE9"
-    assert meta.original_variable_types["WEIGHT"] == "8.2"
-    assert meta.original_variable_types["SEX"] == "$CHAR1"
+    formats = display_formats(path)
+    assert (formats["BRTHDT"], formats["WEIGHT"], formats["SEX"], formats["AGE"]) == ("DATE9.", "8.2", "$CHAR1.", "8.")
     assert df["USUBJID"].tolist() == ["SSC-01-001", "SSC-01-002", ""]
     assert df["SEX"].tolist() == ["F", "M", ""]
     assert df["AGE"].tolist() == [63.0, 47.0, 81.0]

@@ -78,8 +78,9 @@ def test_reports_are_deterministic_and_escaped(broken, tmp_path):
     assert "<script>" in page and "http://" not in page.replace('HYPERLINK(&quot;http://x&quot;)', "")
     assert "<link" not in page and "src=" not in page
     with zipfile.ZipFile(a / "r.xlsx") as z:
-        sheet = z.read("xl/worksheets/sheet2.xml").decode()
-    assert "'=HYPERLINK" in sheet
+        sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+    assert "'=HYPERLINK" in sheets and "<f>" not in sheets  # data never becomes a formula
+    assert [g["rule"] for g in data["groups"]] == ["SD0012", "SD0021"] and data["title"] == "ST"
 
 
 def test_cell_escaping():

@@ -16,6 +16,7 @@ from .model import ERROR, INFO, WARNING, Finding, Report, Rule
 from .package import Package, PackageError, load_package
 from .registry import CHECKS, Emitter, rule_specs
 from .report import write_reports
+from .study import define_files, package_created, study_id
 
 __all__ = ["ERROR", "INFO", "WARNING", "Finding", "PackageError", "Report", "Rule", "run_rules",
            "validate_package", "write_reports"]
@@ -28,7 +29,8 @@ def run_rules(pkg: Package, limit: int = DEFAULT_LIMIT, only: set[str] | None = 
     missing = sorted(set(CHECKS) ^ set(specs_))
     if missing:
         raise RuntimeError(f"rules without both a spec row and a function: {missing}")
-    report = Report(package=pkg.root.name, ct_version=specs.CT_VERSION, limit=limit)
+    report = Report(package=pkg.root.name, ct_version=specs.CT_VERSION, limit=limit, studyid=study_id(pkg),
+                    created=package_created(pkg), defines=define_files(pkg))
     for name, ds in sorted(pkg.datasets.items()):
         report.datasets[name] = {"file": ds.rel, "standard": ds.standard, "records": len(ds.frame),
                                  "variables": len(ds.frame.columns), "xport_version": ds.version}

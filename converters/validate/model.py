@@ -15,6 +15,7 @@ class Rule:
     message: str  # template: {dataset} {variable} {value} {detail}
     clause: str  # the standard clause the rule comes from
     core_id: str  # matching CDISC CORE rule id(s), space-separated; "" when none
+    description: str = ""  # what the rule requires, in one sentence
 
 
 @dataclass(frozen=True, order=True)
@@ -38,6 +39,9 @@ class Report:
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (rule, dataset) -> all findings
     rules: dict[str, Rule] = field(default_factory=dict)  # every rule that was run
     limit: int = 1000
+    studyid: str = ""  # from the data (DM, TS or any STUDYID column); "" when none has one
+    created: str = ""  # latest dataset creation date/time in the XPT headers, ISO 8601
+    defines: list[str] = field(default_factory=list)  # define.xml files checked, relative to the package
 
     def total(self, severity: str) -> int:
         return sum(n for (rid, _), n in self.counts.items() if self.rules[rid].severity == severity)

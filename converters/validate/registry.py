@@ -31,7 +31,8 @@ def rule(rule_id: str) -> Callable:
 def rule_specs() -> dict[str, Rule]:
     with open(RULES_CSV, newline="", encoding="utf-8") as fh:
         rows = [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(fh)]
-    return {r["id"]: Rule(r["id"], r["severity"], r["scope"], r["message"], r["clause"], r["core_id"]) for r in rows}
+    return {r["id"]: Rule(r["id"], r["severity"], r["scope"], r["message"], r["clause"], r["core_id"],
+                           r["description"]) for r in rows}
 
 
 class _Defaults(dict):

@@ -1,154 +1,101 @@
 """Standards metadata as data: dataset/variable specs, controlled terminology, methods, value maps.
 
 Everything that names a label, a codelist or a value-level rule lives in the CSV/TOML files
-beside this module; code reads it through these functions only.
+beside this module; code reads it through these functions only. They answer from the specs in
+force: the shipped files, or a study's overrides merged over them (`SpecSet`) while a command runs
+inside ``with using(spec_set):``.
 """
 from __future__ import annotations
 
-import csv
 import tomllib
-from dataclasses import dataclass
-from functools import lru_cache
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache, wraps
 from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
-HERE = Path(__file__).parent
-CT_VERSION = "2025-03-28"
+from .model import Codelist, Dataset, SpecError, Term, Variable
+from .sets import CT_VERSION, HERE, OverrideFile, SpecSet
 
+__all__ = ["CT_VERSION", "HERE", "Codelist", "Dataset", "OverrideFile", "SpecError", "SpecSet", "Term",
+           "Variable", "active", "codelist", "codelist_values", "codelists", "dataset", "datasets",
+           "for_study", "load", "per_spec_set", "shipped", "table", "toml_spec", "using", "value_map"]
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+STUDY_FOLDER = "specs"  # a study folder's override folder
 
-
-@dataclass(frozen=True)
-class Term:
-    value: str
-    code: str  # NCI C-code; empty for sponsor terms
-    decode: str
+T = TypeVar("T")
+_IN_FORCE: ContextVar[SpecSet | None] = ContextVar("specs_in_force", default=None)
 
 
-@dataclass(frozen=True)
-class Codelist:
-    name: str  # short name (CDISC submission value of the codelist, e.g. SEX)
-    code: str  # NCI C-code of the codelist; empty for sponsor-defined lists
-    label: str
-    extensible: bool
-    terms: tuple[Term, ...]
-    sponsor: bool = False
-
-    def values(self) -> frozenset[str]:
-        return frozenset(t.value for t in self.terms)
-
-    def term(self, value: str) -> Term | None:
-        return next((t for t in self.terms if t.value == value), None)
+@lru_cache(maxsize=1)
+def shipped() -> SpecSet:
+    """The specs as shipped, without overrides."""
+    return SpecSet()
 
 
-@lru_cache(maxsize=None)
+def load(overrides: Path | None) -> SpecSet:
+    """The shipped specs with the override folder merged over them; SpecError when it is unusable."""
+    return shipped() if overrides is None else SpecSet(Path(overrides))
+
+
+def for_study(study_dir: Path) -> SpecSet:
+    """The specs of a study folder: its ``specs/`` overrides when it has that folder."""
+    folder = Path(study_dir) / STUDY_FOLDER
+    return load(folder if folder.is_dir() else None)
+
+
+def active() -> SpecSet:
+    return _IN_FORCE.get() or shipped()
+
+
+@contextmanager
+def using(spec_set: SpecSet) -> Iterator[SpecSet]:
+    """Make ``spec_set`` the specs in force for the code run inside the block (this thread)."""
+    token = _IN_FORCE.set(spec_set)
+    try:
+        yield spec_set
+    finally:
+        _IN_FORCE.reset(token)
+
+
+def per_spec_set(fn: Callable[..., T]) -> Callable[..., T]:
+    """Like lru_cache, with the specs in force as part of the key: a value derived from specs is
+    never reused under other overrides (bounded: a batch run meets a new spec set per study)."""
+    cached = lru_cache(maxsize=256)(lambda spec_set, *args: fn(*args))
+
+    @wraps(fn)
+    def wrapper(*args):
+        return cached(active(), *args)
+
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
 def codelists() -> dict[str, Codelist]:
     """All codelists: the CDISC CT subset of the package's CT version plus sponsor-defined lists."""
-    out: dict[str, Codelist] = {}
-    for fname, sponsor in ((f"ct/sdtm-ct-{CT_VERSION}.csv", False), ("ct/sponsor.csv", True)):
-        grouped: dict[str, list[dict[str, str]]] = {}
-        for row in _rows(HERE / fname):
-            grouped.setdefault(row["codelist"], []).append(row)
-        for name, rows in grouped.items():
-            first = rows[0]
-            if sponsor and name in out:  # sponsor extension of an extensible CDISC codelist
-                base = out[name]
-                if not base.extensible:
-                    raise ValueError(f"sponsor.csv extends non-extensible codelist {name}")
-                extra = tuple(Term(r["term"], "", r["decode"]) for r in rows)
-                out[name] = Codelist(base.name, base.code, base.label, True, base.terms + extra)
-                continue
-            out[name] = Codelist(
-                name=name,
-                code=first["codelist_code"],
-                label=first["codelist_name"],
-                extensible=first["extensible"] == "Yes",
-                terms=tuple(Term(r["term"], r["term_code"], r["decode"]) for r in rows),
-                sponsor=sponsor,
-            )
-    return out
+    return active().codelists()
 
 
 def codelist(name: str) -> Codelist:
-    try:
-        return codelists()[name]
-    except KeyError:
-        raise KeyError(f"codelist {name} is not in specs/ct") from None
+    return active().codelist(name)
 
 
-@lru_cache(maxsize=None)
 def codelist_values(name: str) -> frozenset[str]:
-    return codelist(name).values()
+    return active().codelist_values(name)
 
 
-@dataclass(frozen=True)
-class Variable:
-    dataset: str
-    order: int
-    name: str
-    label: str
-    type: str  # "Char" | "Num"
-    length: int | None  # fixed length, or None = longest value (FDA TCG 4.1.5)
-    core: str  # Req | Exp | Perm
-    role: str
-    origin: str  # Collected | Derived | Assigned | Protocol
-    source: str  # source field or description of where the value comes from
-    codelist: str
-    method: str
-    display_format: str
-
-    @property
-    def is_char(self) -> bool:
-        return self.type == "Char"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    label: str
-    cls: str
-    structure: str
-    keys: tuple[str, ...]
-    variables: tuple[Variable, ...]
-
-    def variable(self, name: str) -> Variable:
-        return next(v for v in self.variables if v.name == name)
-
-    @property
-    def names(self) -> list[str]:
-        return [v.name for v in self.variables]
-
-
-@lru_cache(maxsize=None)
 def datasets(standard: str = "sdtmig-3.4") -> dict[str, Dataset]:
     """Dataset specs of a standard, variables in spec order."""
-    base = HERE / standard
-    by_ds: dict[str, list[Variable]] = {}
-    for r in _rows(base / "variables.csv"):
-        by_ds.setdefault(r["dataset"], []).append(Variable(
-            dataset=r["dataset"], order=int(r["order"]), name=r["variable"], label=r["label"],
-            type=r["type"], length=int(r["length"]) if r["length"] else None, core=r["core"],
-            role=r["role"], origin=r["origin"], source=r["source"], codelist=r["codelist"],
-            method=r["method"], display_format=r["display_format"],
-        ))
-    out = {}
-    for r in _rows(base / "datasets.csv"):
-        vs = tuple(sorted(by_ds.get(r["dataset"], []), key=lambda v: v.order))
-        out[r["dataset"]] = Dataset(r["dataset"], r["label"], r["class"], r["structure"],
-                                    tuple(r["keys"].split()), vs)
-    return out
+    return active().datasets(standard)
 
 
 def dataset(name: str, standard: str = "sdtmig-3.4") -> Dataset:
     return datasets(standard)[name]
 
 
-@lru_cache(maxsize=None)
 def table(name: str, standard: str = "sdtmig-3.4") -> tuple[dict[str, str], ...]:
     """Any other spec table of a standard (methods, value maps, TS parameters, SUPP-- qualifiers, tests)."""
-    return tuple(_rows(HERE / standard / f"{name}.csv"))
+    return active().table(name, standard)
 
 
 def value_map(name: str, standard: str = "sdtmig-3.4") -> dict[str, str]:

@@ -29,10 +29,8 @@ MEDDRA_VARIABLES = frozenset({"AEDECOD", "AEBODSYS", "AELLT", "AEHLT", "AEHLGT",
 MEDDRA_DEFAULT_VERSION = "27.0"
 # A variable with no data keeps its CodeListRef only when the whole list is short enough to print
 MAX_UNUSED_LIST = 20
-# Documents referenced when present beside the datasets (Define-XML 2.1 sections 5.3.3-5.3.4)
-ANNOTATED_CRF = ("acrf.pdf", "Annotated CRF")
-SUPPLEMENTAL_DOCS = (("csdrg.pdf", "Clinical Study Data Reviewer's Guide"),
-                     ("adrg.pdf", "Analysis Data Reviewer's Guide"))
+# The annotated CRF's def:leaf (specs/<standard>/documents.csv, document acrf)
+ACRF_LEAF = "LF.acrf"
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,7 @@ class _Doc:
     methods: set[str] = field(default_factory=set)
     comments: dict[str, str] = field(default_factory=dict)
     meddra_version: str = MEDDRA_DEFAULT_VERSION
+    cites_crf: bool = False  # some def:Origin points into the annotated CRF
 
     def use_codelist(self, name: str, values, numeric: bool) -> str:
         self.codelist_use.setdefault(name, set()).update(_coded(v) for v in values)
@@ -113,13 +112,18 @@ def _item_ref(item_oid: str, order: int, mandatory: bool, *, key: int | None = N
                           "def:HasNoData": "Yes" if no_data and not mandatory else None})
 
 
-def _origin(kind: str, source_text: str = "") -> etree._Element | None:
+def _origin(doc: _Doc, kind: str, source_text: str = "", crf_pages: tuple[int, ...] = ()) -> etree._Element | None:
+    """def:Origin; a Collected value cites its annotated CRF pages (Define-XML 2.1 section 5.3.11.2)."""
     if not kind:
         return None
     typ, source = items.origin(kind)
     node = el("def:Origin", {"Type": typ, "Source": source})
     if typ == "Predecessor" and source_text:
         node.append(description(source_text))
+    if typ == "Collected" and crf_pages:
+        doc.cites_crf = True
+        el("def:DocumentRef", {"leafID": ACRF_LEAF}, el("def:PDFPageRef", {
+            "PageRefs": " ".join(str(p) for p in crf_pages), "Type": "PhysicalRef"}), parent=node)
     return node
 
 
@@ -154,12 +158,17 @@ def _method_of(doc: _Doc, var: Variable) -> str:
 
 
 def _comment_of(doc: _Doc, ds: str, var: Variable) -> str | None:
-    """Define-XML 2.1 section 5.3.11.2: a derived value needs a method; without one, say where it comes from."""
-    if var.origin == "Derived" and not var.method:
-        oid = f"COM.{ds}.{var.name}"
-        doc.comments[oid] = var.source or "Derived by the sponsor."
-        return oid
-    return None
+    """The spec's comment on the variable; Define-XML 2.1 section 5.3.11.2: a derived value with no
+    method still needs a word on where it comes from."""
+    text = var.comment or ("Derived by the sponsor." if var.origin == "Derived" and not var.method else "")
+    return _comment(doc, f"COM.{ds}.{var.name}", text)
+
+
+def _comment(doc: _Doc, oid: str, text: str) -> str | None:
+    if not text:
+        return None
+    doc.comments[oid] = text
+    return oid
 
 
 def _slice_item(doc: _Doc, spec: Dataset, file: XptFile, sl: Slice) -> tuple[str, str]:
@@ -182,7 +191,7 @@ def _slice_item(doc: _Doc, spec: Dataset, file: XptFile, sl: Slice) -> tuple[str
     kind = sl.origin or parent.origin
     method = _method_of(doc, parent) if kind == "Derived" else ""
     doc.item_defs[oid] = _item_def(oid, sl.name, sl.label, dt, codelist_oid=cl,
-                                   origin=_origin(kind, parent.source),
+                                   origin=_origin(doc, kind, parent.source, parent.crf_pages),
                                    display_format=parent.display_format)
     return oid, method
 
@@ -222,7 +231,8 @@ def _item_group(doc: _Doc, spec: Dataset, file: XptFile, labels: dict[str, str])
         "Repeating": "No" if one_per_subject else "Yes",
         "IsReferenceData": "Yes" if spec.cls.upper() == "TRIAL DESIGN" else "No",
         "SASDatasetName": spec.name, "def:Structure": spec.structure, "Purpose": doc.std.purpose,
-        "def:StandardOID": doc.std.oid, "def:ArchiveLocationID": f"LF.{spec.name}"})
+        "def:StandardOID": doc.std.oid, "def:ArchiveLocationID": f"LF.{spec.name}",
+        "def:CommentOID": _comment(doc, f"COM.{spec.name}", spec.comment)})
     group.append(description(spec.label))
     for order, col in enumerate(cols, start=1):
         var = spec.variable(col)
@@ -235,7 +245,8 @@ def _item_group(doc: _Doc, spec: Dataset, file: XptFile, labels: dict[str, str])
         dt = items.item_type(col, file.char[col], vals, file.widths[col], var.display_format)
         doc.item_defs[oid] = _item_def(
             oid, col, var.label, dt, display_format=var.display_format,
-            codelist_oid=_variable_codelist(doc, var, file, vals), origin=_origin(var.origin, var.source),
+            codelist_oid=_variable_codelist(doc, var, file, vals),
+            origin=_origin(doc, var.origin, var.source, var.crf_pages),
             value_list=f"VL.{spec.name}.{col}" if col in with_vlm else None,
             comment=_comment_of(doc, spec.name, var))
     if spec.name.startswith("SUPP") and spec.name[4:] in labels:
@@ -283,19 +294,16 @@ def _methods(doc: _Doc) -> list[etree._Element]:
                description(table[oid]["description"])) for oid in sorted(doc.methods)]
 
 
-def _documents(folder: Path) -> tuple[list[etree._Element], list[etree._Element]]:
-    """(def:AnnotatedCRF / def:SupplementalDoc elements, their def:leaf elements) for files present."""
-    refs, leaves = [], []
-    fname, title = ANNOTATED_CRF
-    if (folder / fname).is_file():
-        refs.append(el("def:AnnotatedCRF", {}, el("def:DocumentRef", {"leafID": "LF.acrf"})))
-        leaves.append(el("def:leaf", {"ID": "LF.acrf", "xlink:href": fname}, el("def:title", text=title)))
-    present = [(f, t) for f, t in SUPPLEMENTAL_DOCS if (folder / f).is_file()]
-    if present:
-        refs.append(el("def:SupplementalDoc", {}, *[el("def:DocumentRef", {"leafID": f"LF.{Path(f).stem}"})
-                                                    for f, _ in present]))
-        leaves += [el("def:leaf", {"ID": f"LF.{Path(f).stem}", "xlink:href": f}, el("def:title", text=t))
-                   for f, t in present]
+def _documents(std: StandardRef, folder: Path, cites_crf: bool) -> tuple[list[etree._Element], list[etree._Element]]:
+    """(def:AnnotatedCRF / def:SupplementalDoc elements, their def:leaf elements) for the documents of
+    documents.csv present beside define.xml, and the annotated CRF whenever a variable cites it."""
+    docs = [d for d in specs.table("documents", std.folder)
+            if (folder / d["href"]).is_file() or (cites_crf and d["kind"] == "AnnotatedCRF")]
+    refs = [el(f"def:{kind}", {}, *[el("def:DocumentRef", {"leafID": f"LF.{d['document']}"})
+                                    for d in docs if d["kind"] == kind])
+            for kind in ("AnnotatedCRF", "SupplementalDoc") if any(d["kind"] == kind for d in docs)]
+    leaves = [el("def:leaf", {"ID": f"LF.{d['document']}", "xlink:href": d["href"]}, el("def:title", text=d["title"]))
+              for d in sorted(docs, key=lambda d: d["kind"] != "AnnotatedCRF")]
     return refs, leaves
 
 
@@ -352,7 +360,7 @@ def build_define(folder: Path, standard: str, config: StudyConfig | None = None,
                         "Status": "Final"}, parent=standards)
     el("def:Standard", {"OID": CT_OID, "Name": "CDISC/NCI", "Type": "CT", "PublishingSet": "SDTM",
                         "Version": specs.CT_VERSION, "Status": "Final"}, parent=standards)
-    doc_refs, doc_leaves = _documents(folder)
+    doc_refs, doc_leaves = _documents(std, folder, doc.cites_crf)
     for node in doc_refs:
         mdv.append(node)
     for oid in sorted(doc.value_lists):
@@ -380,7 +388,7 @@ def build_define(folder: Path, standard: str, config: StudyConfig | None = None,
 def standard_for_folder(subdir: str) -> str:
     """The specs/ folder describing a package subfolder (sdtm -> sdtmig-3.4); newest version wins."""
     prefixes = [p for p, (_, sub, _) in _IGS.items() if sub == subdir]
-    found = sorted((d.name for d in specs.HERE.iterdir() if d.is_dir() and d.name.rpartition("-")[0] in prefixes),
+    found = sorted((d for d in specs.sets.standards() if d.rpartition("-")[0] in prefixes),
                    key=lambda n: [int(x) if x.isdigit() else x for x in re.split(r"[.-]", n)])
     if not found:
         raise DefineError(f"no specs/ folder for package subfolder '{subdir}'")

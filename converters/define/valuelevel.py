@@ -33,7 +33,7 @@ class Slice:
 
 
 def _spec_table(name: str, standard: str) -> tuple[dict[str, str], ...]:
-    return specs.table(name, standard) if (specs.HERE / standard / f"{name}.csv").is_file() else ()
+    return specs.table(name, standard) if specs.active().has_table(name, standard) else ()
 
 
 def _present(file: XptFile, key: str) -> list[str]:

@@ -5,8 +5,6 @@ whose codelist is not in specs/ct are reported once as skipped (info). EPOCH has
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import specs
 
 from .checks_sdtm import domain_vars
@@ -14,12 +12,12 @@ from .package import ADAM, SDTM, DatasetFile, Package
 from .registry import Emitter, rule
 
 
-@lru_cache(maxsize=None)
+@specs.per_spec_set
 def by_code() -> dict[str, specs.Codelist]:
     return {c.code: c for c in specs.codelists().values() if c.code and not c.sponsor}
 
 
-@lru_cache(maxsize=None)
+@specs.per_spec_set
 def adam_codelists() -> dict[str, str]:
     """ADaM variable -> CDISC codelist name from the ADaMIG spec (sponsor lists are study-specific)."""
     out = {}
@@ -31,7 +29,7 @@ def adam_codelists() -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@specs.per_spec_set
 def sdtm_spec_codelists(dataset: str) -> dict[str, str]:
     """Variable -> CDISC codelist C-code chosen in our SDTMIG spec for a dataset we specify. It takes
     precedence over the IG export, which lists one generic list where the IG allows a choice (RSCAT:

@@ -17,7 +17,7 @@ from .registry import Emitter, rule
 SPECS = Path(specs.__file__).parent
 
 
-@lru_cache(maxsize=None)
+@specs.per_spec_set
 def ig_variables() -> dict[str, list[dict[str, str]]]:
     """SDTMIG 3.4 variables of every domain (ig-variables.csv, built from the CDISC Library export);
     the domains this tool generates use their own spec (variables.csv), which may be stricter."""

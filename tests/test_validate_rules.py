@@ -128,7 +128,7 @@ def test_sd0007_trailing_placeholder(valid, tmp_path):
 def test_sd0014_reports_unknown_codelist(valid, tmp_path):
     assert _count(valid, "SD0014") == 0
     d = frames()
-    d["AE"]["AESEV"] = "MILD"  # the severity codelist C66769 is not in the shipped CT subset
+    d["AE"]["AEACNDEV"] = "DEVICE REMOVED"  # the device-action codelist C111110 is not in the shipped CT subset
     assert _count(write_package(tmp_path / "p", d), "SD0014") == 1
 
 

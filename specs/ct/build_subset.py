@@ -14,35 +14,38 @@ from pathlib import Path
 
 from specs import CT_VERSION
 
-# Codelists (CDISC submission values) referenced by specs/sdtmig-3.4 and the source contract.
+# Codelists (CDISC submission values) referenced by specs/sdtmig-3.4 and the source contract, and
+# those a typical trial's EDC export is mapped to (demographics, AE, exposure, vital signs, disposition).
 CODELISTS: tuple[str, ...] = (
     # DM / SUPPQUAL
     "AGEU", "SEX", "RACE", "ETHNIC", "NY", "ARMNULRS", "DOMAIN", "EVAL",
     # AE
-    "ACN", "OUT",
+    "ACN", "OUT", "AESEV",
     # RS
     "ONCRSR", "ONCRTSCD", "ONCRTS", "ONCRSCAT", "METHOD",
     # EX
-    "ROUTE", "UNIT", "FRM",
+    "ROUTE", "UNIT", "FRM", "FREQ",
+    # VS
+    "VSTESTCD", "VSTEST", "VSRESU", "POSITION", "LOC", "LAT",
     # timing
     "EPOCH",
     # TS parameters, values and reference dictionaries
     "TSPARMCD", "TSPARM", "TPHASE", "STYPE", "INTMODEL", "INTTYPE", "TTYPE", "TCNTRL", "TBLIND",
     "TINDTP", "SEXPOP", "DICTNAM",
-    # DS (disposition reasons), kept for completeness of the subject-level lists
-    "NCOMPLT",
+    # DS: category, reasons for completion or not, protocol milestones, other events
+    "DSCAT", "NCOMPLT", "PROTMLST", "OTHEVENT",
 )
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = REPO.parent / "shared" / "reference" / "ct" / "SDTM_Terminology_2025Q1.txt"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / f"sdtm-ct-{CT_VERSION}.csv"
 
-COLUMNS = ("codelist", "codelist_code", "codelist_name", "extensible", "term", "term_code", "decode")
+COLUMNS = ("codelist", "codelist_code", "codelist_name", "extensible", "term", "term_code", "decode", "synonyms")
 
 # Column names of the NCI EVS "SDTM Terminology.txt" export.
-_CODE, _PARENT, _EXT, _NAME, _SUBMISSION, _PREFERRED = (
+_CODE, _PARENT, _EXT, _NAME, _SUBMISSION, _SYNONYMS, _PREFERRED = (
     "Code", "Codelist Code", "Codelist Extensible (Yes/No)", "Codelist Name",
-    "CDISC Submission Value", "NCI Preferred Term",
+    "CDISC Submission Value", "CDISC Synonym(s)", "NCI Preferred Term",
 )
 
 
@@ -82,6 +85,7 @@ def build_rows(path: Path, names: tuple[str, ...] = CODELISTS) -> list[dict[str,
                 "term": t[_SUBMISSION],
                 "term_code": t[_CODE],
                 "decode": t[_PREFERRED],
+                "synonyms": t[_SYNONYMS],  # '; '-separated, as the NCI file has them
             })
     rows.sort(key=lambda r: (r["codelist"], r["term"], r["term_code"]))
     return rows

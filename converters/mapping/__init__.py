@@ -1,0 +1,11 @@
+"""Building blocks of the declarative raw-to-SDTM mapping: each turns one raw column into SDTM values.
+
+- ``raw_dates``: raw date/time text in a declared layout -> ISO 8601 as SDTM keeps it (partial allowed).
+- ``terms``: collected values -> CDISC controlled terminology submission values.
+
+Each returns a ``Mapped``: the SDTM values (same index as the input) and a ``Finding`` for every value
+that could not be mapped, by position, so the caller can name file, row, field, value and rule.
+"""
+from .result import Finding, Mapped, as_problems
+
+__all__ = ["Finding", "Mapped", "as_problems"]

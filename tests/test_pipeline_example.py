@@ -183,6 +183,11 @@ def test_broken_example(tmp_path: Path, kind: str):
     result = convert(study, out)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("error ")]
+    rows, file = [], None  # each cause line with the file of the heading above it
+    for line in result.stdout.splitlines():
+        if line.endswith((": 1 error", " errors")):
+            file = line.rsplit(": ", 1)[0]
+        elif line.startswith("  ") and file:
+            rows.append([file, *line.split()])
     assert any(all(e in r for e in expected) for r in rows), result.stdout
     assert not (out / "sdtm").exists() and not out.exists()

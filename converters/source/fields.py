@@ -18,6 +18,7 @@ from pydantic import AfterValidator, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from converters.problems import Problem
+from converters.source.messages import field_message
 from converters.source.read import ABSENT, ColumnTable, SourceTable
 from schemas.dates import _check_full, _check_partial
 from schemas.source import SourceRecord
@@ -280,7 +281,7 @@ def _problems_of(errors: list[dict], rows: list[dict], row_numbers, file: str, m
         found = bad.setdefault(index, [])
         if loc and loc[0] in missing_columns:
             continue  # the row is rejected; the missing column was reported once
-        rule, message = RULES.get(err["type"], "SRC-VALUE"), err["msg"]
+        rule, message = RULES.get(err["type"], "SRC-VALUE"), field_message(err, field, raw)
         if err["type"] == "missing" or (raw is None and loc and model.model_fields[loc[0]].is_required()):
             rule, message = RULES["missing"], f"required field '{field}' is empty"
         found.append(Problem(file, int(row_numbers[index]), field, "" if raw is None else str(raw), rule, message))

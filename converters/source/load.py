@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from converters.problems import Problem, has_errors
 from converters.slowpath import slow_path
+from converters.source.messages import config_message
 from converters.source.cross import FormRecords, check_cross_frames, check_cross_records
 from converters.source.fields import required_fields, validate_columns, validate_rows
 from converters.source.read import read_columns, read_source
@@ -50,7 +51,7 @@ def load_config_problems(folder: Path, name: str = CONFIG_NAMES[0]) -> tuple[Stu
     except ValidationError as exc:
         return None, [Problem(name, None, ".".join(str(p) for p in e["loc"]) or "(root)",
                               "" if isinstance(e.get("input"), dict) else str(e.get("input", ""))[:80],
-                              "CFG-VALUE", e["msg"]) for e in exc.errors(include_url=False)]
+                              "CFG-VALUE", config_message(e)) for e in exc.errors(include_url=False)]
 
 
 def fast_path_default() -> bool:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from converters.problems import Problem
+from converters.source.messages import missing_column, unknown_column
 
 try:  # optional: a C CSV parser for the common case; the careful reader below is always the reference
     import pyarrow as _pa
@@ -92,7 +93,7 @@ def _check_columns(columns: list[str], table: SourceTable, fields: dict[str, boo
         seen.add(col)
         if col not in fields:
             table.problems.append(Problem(table.file, row, col, col, RULE_COLUMN_UNKNOWN,
-                                          f"column '{col}' is not a field of {table.form} (add it to the rename map?)"))
+                                          unknown_column(col, table.form)))
     return seen & set(fields)
 
 
@@ -105,7 +106,7 @@ def header_columns(header: list[str], table, rename: dict[str, str], fields: dic
         if required and name not in keep:
             table.missing_columns.add(name)
             table.problems.append(Problem(table.file, 1, name, "", RULE_COLUMN_MISSING,
-                                          f"required column '{name}' is missing"))
+                                          missing_column(name, table.form)))
     return columns, keep
 
 
@@ -142,7 +143,7 @@ def jsonl_record(obj: dict, n: int, table: SourceTable, rename: dict[str, str], 
             if col not in reported:
                 reported.add(col)
                 table.problems.append(Problem(table.file, n, col, col, RULE_COLUMN_UNKNOWN,
-                                              f"field '{col}' is not a field of {table.form} (add it to the rename map?)"))
+                                              unknown_column(col, table.form, "field")))
             continue
         record[col] = None if isinstance(value, str) and value.strip() == "" else value
     return record

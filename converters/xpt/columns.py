@@ -247,7 +247,7 @@ def _ascii_only(dataset: str, name: str, texts: list[str], transliterate: bool
             continue
         mapped = _transliterate(text) if transliterate else None
         if mapped is None:
-            hint = "" if transliterate else " (pass transliterate=True to map accents via NFKD)"
+            hint = "" if transliterate else "; rerun with --transliterate to write the nearest ASCII text"
             problems.append(XptProblem(dataset, name, i + 1, text, "XPT-CHAR-ASCII",
                                        "character values must be ASCII (FDA TCG 4.1.5)" + hint))
         else:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import converters.cli as cli
+import converters.pipeline as pipeline
 from conftest import ROOT, tree_digest
 from converters.cli import main
 from studybuilder import AES, RS, changed, make_study
@@ -54,19 +54,23 @@ def test_quiet_prints_only_the_summary(tmp_path: Path):
     assert result.stdout.strip().splitlines()[-1].split()[:3] == ["s", "FAILED", "1"]
 
 
-def test_broken_study_exit_1_with_a_problem_table_and_nothing_written(tmp_path: Path):
+def test_broken_study_exit_1_with_problems_by_cause_and_nothing_written(tmp_path: Path):
     folder = make_study(tmp_path / "s", rs=BROKEN_RS)
     out = tmp_path / "out"
     result = invoke("convert", str(folder), "-o", str(out))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     lines = result.stdout.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("severity"))
-    assert lines[header].split() == ["severity", "file", "row", "field", "value", "rule", "message"]
-    row = lines[header + 2].split()
-    assert row[:6] == ["error", "rs.csv", "3", "assessment_date", "2021-02-30", "SRC-DATE"]
+    heading = lines.index("rs.csv: 1 error")
+    assert lines[heading + 1].split()[:4] == ["row", "3", "assessment_date", "SRC-DATE"]
+    assert "'2021-02-30'" in lines[heading + 1]
     assert not out.exists()
     assert staging_left(tmp_path) == []
+    # the whole list is beside OUT, not in it, and its path is printed
+    listed = tmp_path / "out.problems.json"
+    assert f"all 1 problem(s): {listed}" in result.stdout
+    (p,) = json.loads(listed.read_text())["problems"]
+    assert (p["file"], p["row"], p["rule"]) == ("rs.csv", 3, "SRC-DATE")
 
 
 def test_problems_file_is_written_on_failure(tmp_path: Path):
@@ -136,7 +140,7 @@ def test_two_studies_with_the_same_name_are_refused(tmp_path: Path):
 def test_internal_error_exit_3_without_traceback(study: Path, tmp_path: Path, monkeypatch):
     def boom(*a, **k):
         raise ZeroDivisionError("simulated bug")
-    monkeypatch.setattr(cli, "convert_study", boom)
+    monkeypatch.setattr(pipeline, "convert_study", boom)
     result = invoke("convert", str(study), "-o", str(tmp_path / "out"))
     assert result.exit_code == 3
     assert "internal error: ZeroDivisionError: simulated bug" in result.stdout
@@ -156,11 +160,13 @@ def test_several_studies_one_broken(tmp_path: Path, jobs: str):
     assert (out / "A" / "sdtm" / "dm.xpt").is_file() and (out / "C" / "sdtm" / "dm.xpt").is_file()
     assert not (out / "B").exists()
     assert sorted(p.name for p in out.iterdir()) == ["A", "C"]
+    data = json.loads((tmp_path / "OUT.problems.json").read_text())
+    assert [(p["study"], p["rule"]) for p in data["problems"]] == [("B", "SRC-SUBJECT-UNKNOWN")]
     summary = result.stdout.strip().splitlines()[-4:]
     assert summary[0].split()[:2] == ["study", "status"]
     assert [line.split()[:3] for line in summary[1:]] == [["A", "ok", "0"], ["B", "FAILED", "1"], ["C", "ok", "0"]]
     # B's problem is shown with its file and row
-    assert "B: source and conformance problems" in result.stdout
+    assert "B: 1 error(s), 0 warning(s), by cause (root causes first)" in result.stdout
     assert "SRC-SUBJECT-UNKNOWN" in result.stdout
     # A and C are the same study: same bytes whichever way they were run
     assert tree_digest(out / "A") == tree_digest(out / "C")

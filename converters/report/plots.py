@@ -21,6 +21,7 @@ GROUP_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b
 # No dates, versions or random ids in the files: identical inputs give identical bytes.
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 PNG_METADATA = {"Software": None}
+SPINE_OFFSET = 6  # points
 RC = {"svg.hashsalt": "cdisc-converter-km", "svg.fonttype": "path", "font.family": "DejaVu Sans",
       "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 
@@ -29,11 +30,20 @@ def _tick_step(max_months: float) -> int:
     return 3 if max_months <= 24 else 6 if max_months <= 60 else 12
 
 
+def step_points(t: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices of the KM step curve from (0, 1): S(t) holds until the next event time and drops there,
+    so events on day 1 draw a drop from 1.0 at day 1."""
+    t, s = np.asarray(t, dtype=float), np.asarray(s, dtype=float)
+    if not len(t) or t[0] > 0:
+        t, s = np.r_[0.0, t], np.r_[1.0, s]
+    return np.repeat(t, 2)[1:], np.repeat(s, 2)[:-1]
+
+
 def _curve(ax, time_m: np.ndarray, event: np.ndarray, colour: str, label: str, band: bool) -> None:
     kmf = km.fit(time_m, event)
     sf = kmf.survival_function_.iloc[:, 0]
-    t, s = sf.index.to_numpy(float), sf.to_numpy(float)
-    ax.step(t, s, where="post", color=colour, linewidth=1.6, label=label)
+    ax.plot(*step_points(sf.index.to_numpy(float), sf.to_numpy(float)), color=colour, linewidth=1.6,
+            label=label)
     if band:
         ci = kmf.confidence_interval_
         ax.fill_between(ci.index.to_numpy(float), ci.iloc[:, 0], ci.iloc[:, 1], step="post",
@@ -89,6 +99,10 @@ def km_figure(rows: pd.DataFrame, groups: list[str], paramcd: str, param: str, p
                     _curve(ax, t, e, colour, f"{name} (n={len(t)}, events={int(e.sum())})", band=i == 0)
             ax.set_xlim(0, x_max)
             ax.set_ylim(0, 1.03)
+            # Axis lines set off from the plot: a drop at day 1 (x ~ 0.03 months) or a curve at 0
+            # would otherwise be drawn under them, and the curve would seem to start below 1.0.
+            for side in ("left", "bottom"):
+                ax.spines[side].set_position(("outward", SPINE_OFFSET))
             ax.set_xticks(ticks)
             ax.set_yticks(np.linspace(0, 1, 6))
             ax.set_xlabel("Months since start (STARTDT)")

@@ -10,7 +10,7 @@ from schemas.config import StudyConfig
 from specs import CT_VERSION, codelist, table
 
 
-def _derived(name: str, config: StudyConfig, dm: pd.DataFrame) -> list[str]:
+def derived_value(name: str, config: StudyConfig, dm: pd.DataFrame) -> list[str]:
     if name == "narms":
         return [str(len(config.arms))]
     if name == "actsub":
@@ -32,7 +32,7 @@ def ts_values(param: dict[str, str], config: StudyConfig, dm: pd.DataFrame) -> l
     source = param["config_field"]
     kind, _, name = source.partition(":")
     if kind == "derived":
-        return _derived(name, config, dm)
+        return derived_value(name, config, dm)
     if kind == "const":
         return [name]
     value = getattr(config.study, source)
@@ -44,9 +44,17 @@ def ts_values(param: dict[str, str], config: StudyConfig, dm: pd.DataFrame) -> l
 
 
 def map_ts(config: StudyConfig, dm: pd.DataFrame) -> pd.DataFrame:
+    def code_of(param: dict[str, str]) -> str:
+        return (getattr(config.study, param["code_field"]) or "") if param["code_field"] else ""
+    return ts_records(config.study.studyid, lambda param: ts_values(param, config, dm), code_of)
+
+
+def ts_records(studyid: str, values_of, code_of=lambda param: "") -> pd.DataFrame:
+    """TS: one record per value of each parameter of ts_parameters.csv; ``values_of(param)`` gives the
+    values, ``code_of(param)`` a code given with the study (e.g. INDIC's SNOMED code)."""
     rows = []
     for param in table("ts_parameters"):
-        values = ts_values(param, config, dm)
+        values = values_of(param)
         if not values and param["required"] == "Y":
             values = [None]  # kept with TSVALNF so a reviewer sees the parameter was considered
         for grp, value in enumerate(values, start=1):
@@ -54,8 +62,8 @@ def map_ts(config: StudyConfig, dm: pd.DataFrame) -> pd.DataFrame:
             if value is not None and param["codelist"]:
                 term = codelist(param["codelist"]).term(value)
                 code = term.code if term else ""
-            if param["code_field"] and getattr(config.study, param["code_field"]):
-                code = getattr(config.study, param["code_field"])  # e.g. INDIC's SNOMED code
+            if code_of(param):
+                code = code_of(param)
             rows.append({
                 "TSPARMCD": param["tsparmcd"], "TSPARM": param["tsparm"], "TSVAL": value,
                 "TSVALNF": "NA" if value is None else None, "TSVALCD": code or None,
@@ -65,7 +73,7 @@ def map_ts(config: StudyConfig, dm: pd.DataFrame) -> pd.DataFrame:
                 "_n": grp,
             })
     ts = pd.DataFrame(rows)
-    ts.insert(0, "STUDYID", config.study.studyid)
+    ts.insert(0, "STUDYID", studyid)
     ts.insert(1, "DOMAIN", "TS")
     ts["TSSEQ"] = ts["_n"].astype("float64")
     ts["TSGRPID"] = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from converters.mapping.engine import expand_tests, if_else, usubjids
+from converters.mapping.engine import actual_subjects, expand_tests, if_else, usubjids
 from converters.mapping.forms import RawForm
 from converters.mapping.spec import IfElse, MappingSpecError, FindingsTest, parse_spec
 from converters.mapping.verbs import (BaselineArgs, DatesArgs, baseline_flag, first_date, last_date,
@@ -98,3 +98,9 @@ def test_if_else_with_an_expression():
     alg = IfElse.model_validate({"algorithm": "if_else", "cases": [{"when": "ARMCD == 'Scrnfail'",
                                                                      "value": "SCREEN FAILURE"}]})
     assert if_else(frame, alg).tolist() == ["SCREEN FAILURE", None, None]
+
+
+def test_actual_subjects_counts_assigned_subjects_and_is_unknown_without_armcd():
+    dm = pd.DataFrame({"ARMCD": ["A", "B", "Scrnfail", None], "ARMNRS": [None, None, "SCREEN FAILURE", None]})
+    assert actual_subjects(dm) == 2
+    assert actual_subjects(dm.drop(columns=["ARMCD"])) is None

@@ -102,7 +102,7 @@ def check_spec(spec: MappingSpec) -> list[tuple[str, str]]:
             out += [(f"{where}.{key}.{k}", m) for k, m in verb_problems or _check_algorithm(alg, form)]
     parameters = {p["tsparmcd"] for p in specs.table("ts_parameters")}
     out += [(f"trial_summary.{k}", f"not a parameter of ts_parameters.csv (allowed: {', '.join(sorted(parameters))})")
-            for k in spec.trial_summary if k not in parameters]
+            for k in {**spec.trial_summary, **spec.trial_summary_codes} if k not in parameters]
     for f, form in spec.forms.items():
         for col in form.columns:
             if col not in used[f] and col not in form.not_submitted:
@@ -150,8 +150,18 @@ def _check_verb(alg: Derive, spec: MappingSpec, domain: str) -> list[tuple[str, 
         bad = [ref for ref in args.of if ref.split(".")[0] not in spec.domains or "." not in ref]
         if bad:
             return [("of", f"{', '.join(bad)}: not DOMAIN.VARIABLE of a mapped domain")]
-    if alg.verb == "has_records" and args.domain not in spec.domains:
+    if alg.verb in ("has_records", "first_record_lookup") and args.domain not in spec.domains:
         return [("domain", f"{args.domain} is not a mapped domain")]
+    if alg.verb == "epoch":
+        dm = spec.domains.get("DM")
+        bad = [b.variable for b in args.boundaries if dm is None or b.variable not in dm.variables]
+        if bad:
+            return [("boundaries", f"{', '.join(bad)}: not a variable the spec maps in DM")]
+    if alg.verb == "latest_date":
+        form = spec.forms[spec.domains[domain].form]
+        bad = [c for c in args.columns if c in form.columns and form.columns[c].type != "date"]
+        if bad:
+            return [("columns", f"{', '.join(bad)}: not declared as date columns")]
     return []
 
 
@@ -196,8 +206,12 @@ def apply_algorithm(alg, raw: RawForm, spec: MappingSpec, form) -> tuple[pd.Seri
         return got.values.where(got.values != "", None), as_problems(got.findings, raw.file, raw.rows)
     if isinstance(alg, IfElse):
         return if_else(frame, alg), []
-    verb = VERBS[alg.verb]  # the raw-phase verbs are the visit-map lookups
+    verb = VERBS[alg.verb]
     args = verb.args.model_validate(alg.args)
+    if alg.verb == "latest_date":  # over the collected dates, each read by its declared layouts
+        dates = {c: assign_datetime(frame[c].rename(c), form.columns[c].formats).values for c in args.columns}
+        return verb.fn(pd.DataFrame(dates), args), []
+    # the other raw-phase verbs are the visit-map lookups
     names = stripped(frame[args.column])
     unknown = np.flatnonzero(((names != "") & ~names.isin(list(spec.visits))).to_numpy())
     problems = [Problem(raw.file, raw.rows[i], args.column, names.iat[i], "MAP-VISIT-UNKNOWN",
@@ -282,9 +296,16 @@ def expand_tests(name: str, base: pd.DataFrame, raw: RawForm, tests: tuple[Findi
         if t.decimals is not None:
             std = std.round(t.decimals)
         part[f"{name}TESTCD"], part[f"{name}TEST"] = t.testcd, t.test
+        if t.category is not None:
+            part[f"{name}CAT"] = t.category
         part[f"{name}ORRES"] = np.where(has, orres, None)
         part[f"{name}ORRESU"] = np.where(has, t.unit, None) if t.unit else None
-        part[f"{name}STRESC"] = per_distinct(std, lambda x: _number_text(x, t.decimals)).to_numpy()
+        numeric = per_distinct(std, lambda x: _number_text(x, t.decimals)).to_numpy()
+        # a text result (CR, NEGATIVE) is standardised by the test's term map, else kept as collected
+        text = per_distinct(pd.Series(orres, dtype=object), lambda v: t.term_map.get(v, v) or None).to_numpy()
+        part[f"{name}STRESC"] = np.where(number.notna().to_numpy(), numeric, text)
+        if t.method is not None:
+            part[f"{name}METHOD"] = _text(raw.frame, t.method).to_numpy()[rows]
         part[f"{name}STRESN"] = std.to_numpy()
         unit = t.std_unit or t.unit
         part[f"{name}STRESU"] = np.where(has, unit, None) if unit else None
@@ -315,7 +336,10 @@ def subject_phase(dm: pd.DataFrame, d: Domain, domains: dict[str, pd.DataFrame],
 
 def record_phase(name: str, frame: pd.DataFrame, d: Domain, dm: pd.DataFrame) -> pd.DataFrame:
     """The record verbs (study day, flags) against DM's reference dates, then --SEQ."""
-    ref = [c for c in ("RFSTDTC", "RFXSTDTC") if c in dm.columns and (name == "DM" or c not in frame.columns)]
+    boundaries = [b.variable for _, _, alg in _algorithms(d) if isinstance(alg, Derive) and alg.verb == "epoch"
+                  for b in VERBS["epoch"].args.model_validate(alg.args).boundaries]
+    wanted = dict.fromkeys(["RFSTDTC", "RFXSTDTC", *boundaries])  # DM's reference dates the verbs read
+    ref = [c for c in wanted if c in dm.columns and (name == "DM" or c not in frame.columns)]
     out = frame.copy(deep=False)
     if name != "DM":  # the subject's reference dates, looked up (a merge would copy every column)
         by_subject = dm.drop_duplicates("USUBJID").set_index("USUBJID")
@@ -354,7 +378,8 @@ def build_supp(name: str, frame: pd.DataFrame, d: Domain) -> pd.DataFrame:
             "QORIG": [q.origin] * n, "QEVAL": [q.evaluator or None] * n}))
     if not parts:
         return pd.DataFrame(columns=list(SUPP_ORDER))
-    return sort_rows(pd.concat(parts, ignore_index=True), ["USUBJID", "QNAM"])
+    # in the key order of SUPP-- (USUBJID, IDVAR, IDVARVAL, QNAM), IDVARVAL compared as the text it is
+    return sort_rows(pd.concat(parts, ignore_index=True), ["USUBJID", "IDVARVAL", "QNAM"])
 
 
 def run(study_dir: Path, spec: MappingSpec, spec_file: str = "mapping.toml") -> MappedStudy:
@@ -401,10 +426,21 @@ def run(study_dir: Path, spec: MappingSpec, spec_file: str = "mapping.toml") -> 
 DERIVED_TS = ("fcntry", "sdtigver", "sdtmver", "ctver")  # the TS values that follow from the package itself
 
 
-def actual_subjects(dm: pd.DataFrame) -> int:
-    """ACTSUB: subjects assigned to an arm (ARMCD given and no reason for a null arm in ARMNRS)."""
+# ARMNULRS terms of a subject never assigned to an arm; "ASSIGNED, NOT TREATED" and "UNPLANNED TREATMENT"
+# subjects were entered in the trial and count
+NOT_ASSIGNED = ("SCREEN FAILURE", "NOT ASSIGNED")
+
+
+def actual_subjects(dm: pd.DataFrame) -> int | None:
+    """ACTSUB: subjects entered, i.e. assigned to an arm (ARMCD given, and ARMNRS not saying the subject
+    was never assigned: a screen failure kept under a placeholder ARMCD such as "Scrnfail"); None when
+    DM has no ARMCD to tell."""
+    if "ARMCD" not in dm.columns:
+        return None
     assigned = present(dm["ARMCD"])
-    return int((assigned & ~present(dm["ARMNRS"])).sum() if "ARMNRS" in dm.columns else assigned.sum())
+    if "ARMNRS" in dm.columns:
+        assigned &= ~stripped(dm["ARMNRS"]).isin(NOT_ASSIGNED).to_numpy()
+    return int(assigned.sum())
 
 
 def trial_summary(spec: MappingSpec, dm: pd.DataFrame) -> pd.DataFrame:
@@ -418,9 +454,10 @@ def trial_summary(spec: MappingSpec, dm: pd.DataFrame) -> pd.DataFrame:
         if kind == "const":
             return [name]
         if kind == "derived" and name == "actsub":
-            return [str(actual_subjects(dm))]
+            entered = actual_subjects(dm)
+            return [] if entered is None else [str(entered)]
         return derived_value(name, None, dm) if kind == "derived" and name in DERIVED_TS else []
-    return ts_records(spec.study.studyid, values_of)
+    return ts_records(spec.study.studyid, values_of, lambda param: spec.trial_summary_codes.get(param["tsparmcd"], ""))
 
 
 def _with_expected(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -439,6 +476,7 @@ def expected_unmapped(spec: MappingSpec) -> dict[str, list[str]]:
         made = set(d.variables) | set(AUTOMATIC)
         if d.tests:
             made |= {f"{name}{s}" for s in ("TESTCD", "TEST", "ORRES", "ORRESU", "STRESC", "STRESN", "STRESU", "STAT")}
+            made |= {f"{name}CAT" for t in d.tests if t.category} | {f"{name}METHOD" for t in d.tests if t.method}
         missing = [v.name for v in specs.dataset(name).variables if v.core in ("Req", "Exp") and v.name not in made]
         if missing:
             out[name] = missing

@@ -57,7 +57,11 @@ def plan_text(spec: MappingSpec) -> str:
         lines.append(f"\n{d.form} -> {name}  ({form.file})")
         lines.append(f"  {', '.join(AUTOMATIC)}: study.studyid, the domain name, study.usubjid")
         for t in d.tests:
-            unit = f" {t.unit}" + (f" -> {t.std_unit} (x + {t.offset:g}) * {t.factor:g}" if t.std_unit else "")
+            unit = (f" {t.unit}" if t.unit else "") + (f" -> {t.std_unit} (x + {t.offset:g}) * {t.factor:g}"
+                                                      if t.std_unit else "")
+            unit += f"; category {t.category}" if t.category else ""
+            unit += "; recoded " + ", ".join(f"{k} -> {v}" for k, v in t.term_map.items()) if t.term_map else ""
+            unit += f"; method <- {t.method}" if t.method else ""
             planned = f"; NOT DONE when blank and {_condition(t.when)}" if t.when is not None else ""
             lines.append(f"  test {t.testcd} ({t.test}) <- {t.column}{unit}{planned}")
         for var, alg in d.variables.items():

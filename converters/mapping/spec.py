@@ -89,11 +89,29 @@ class Column(_Model):
 
 
 class Form(_Model):
-    """A raw form: its file (CSV or JSON Lines), typed columns and the columns not submitted, with why."""
-    file: str = Field(pattern=r"\.(csv|jsonl)$")
+    """A raw form: its file (CSV, JSON Lines, or CDISC ODM XML), typed columns and the columns not
+    submitted, with why. From ODM, the records are the ItemGroupData of one ItemGroupOID or FormOID."""
+    file: str = Field(pattern=r"\.(csv|jsonl|xml)$")
+    format: Literal["csv", "jsonl", "odm"] | None = None  # default: the file's extension
+    item_group_oid: str | None = None
+    form_oid: str | None = None
+    item_names: Literal["oid", "name"] = "oid"  # an item's column: its ItemOID or its ItemDef Name
+    decode: bool = False  # a coded item's value: its CodeList Decode instead of the coded value
     keys: tuple[str, ...] = ()
     columns: dict[str, Annotated[Column, BeforeValidator(_typed)]]
     not_submitted: dict[str, str] = {}
+    rename: dict[str, str] = {}  # the file's column -> the name used here (an EDC's own names, e.g. SUBJNO)
+
+    @model_validator(mode="after")
+    def _odm_selects_records(self) -> "Form":
+        odm = self.format == "odm"
+        if self.file.endswith(".xml") and not odm:
+            raise ValueError('an .xml file is read as format = "odm"')
+        if odm and (self.item_group_oid is None) == (self.form_oid is None):
+            raise ValueError("an odm form gives exactly one of item_group_oid or form_oid")
+        if not odm and (self.item_group_oid or self.form_oid or self.decode or self.item_names != "oid"):
+            raise ValueError("item_group_oid, form_oid, item_names and decode are for format = \"odm\"")
+        return self
 
 
 class _Algorithm(_Model):
@@ -196,7 +214,9 @@ class Derive(_Algorithm):
         return dict(self.model_extra or {})
 
     def columns(self) -> list[str]:
-        return [v for k, v in self.args.items() if k == "column" and isinstance(v, str)]
+        args = self.args
+        return ([args["column"]] if isinstance(args.get("column"), str) else []) + \
+            [c for c in args.get("columns", ()) if isinstance(c, str)]
 
 
 Algorithm = Annotated[Union[AssignNoCt, AssignCt, HardcodeNoCt, HardcodeCt, AssignDatetime, IfElse, Derive],
@@ -215,9 +235,13 @@ class FindingsTest(_Model):
     offset: float = 0.0
     decimals: int | None = None
     when: When | None = None  # rows where the test was planned; a blank result there is NOT DONE
+    category: str | None = None  # --CAT
+    term_map: dict[str, str] = {}  # a text result (--ORRES) -> its standard form (--STRESC)
+    method: str | None = None  # the raw column giving --METHOD on this test's records
 
     def columns(self) -> list[str]:
-        return [self.column] + (condition_columns(self.when) if self.when is not None else [])
+        return [self.column] + ([self.method] if self.method else []) + \
+            (condition_columns(self.when) if self.when is not None else [])
 
 
 class Supp(_Model):
@@ -253,6 +277,7 @@ class MappingSpec(_Model):
     visits: dict[str, Visit] = {}  # collected visit name -> VISITNUM, VISIT, VISITDY
     domains: dict[str, Domain]
     trial_summary: dict[str, str | list[str]] = {}  # TSPARMCD -> TSVAL(s), the parameters of ts_parameters.csv
+    trial_summary_codes: dict[str, str] = {}  # TSPARMCD -> TSVALCD from a dictionary outside CT (INDIC: SNOMED)
 
     @model_validator(mode="after")
     def _forms_exist(self) -> "MappingSpec":

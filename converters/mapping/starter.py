@@ -2,7 +2,8 @@
 
 Each CSV or JSON Lines file becomes a form; each column gets the narrowest type all its values fit
 (integer, number, a date with the raw layouts that read every value and read it one way only, a
-time, else text). Everything that needs a person (STUDYID, the USUBJID template, which form is which
+time, else text). An ODM XML file gives a form per item group, typed from its metadata
+(``converters.mapping.odm_starter``). Everything that needs a person (STUDYID, the USUBJID template, which form is which
 domain, what each column becomes) is marked TODO; the spec does not pass ``check_spec`` until those
 are filled in.
 """
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from converters.mapping.odm_starter import odm_forms
 from converters.mapping.raw_dates import DATE_LAYOUTS, assign_datetime
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-_SUBJECT = ("USUBJID", "SUBJID", "PATNUM", "SUBJECT", "SUBJNO", "SUBJECT_ID")
+_SUBJECT = ("SubjectKey", "USUBJID", "SUBJID", "PATNUM", "SUBJECT", "SUBJNO", "SUBJECT_ID")
 _STUDY = ("STUDYID", "STUDY")
 
 
@@ -81,10 +83,13 @@ def _value(decl) -> str:
 def starter_spec(raw_dir: Path, spec_dir: Path) -> str:
     """The text of a starter ``mapping.toml`` (to be saved in ``spec_dir``) for the raw files of ``raw_dir``."""
     files = sorted(p for p in Path(raw_dir).iterdir() if p.suffix in (".csv", ".jsonl"))
-    if not files:
-        raise ValueError(f"{raw_dir}: no .csv or .jsonl files")
+    odm_files = sorted(p for p in Path(raw_dir).iterdir() if p.suffix == ".xml")
+    if not files and not odm_files:
+        raise ValueError(f"{raw_dir}: no .csv, .jsonl or ODM .xml files")
+    taken = {re.sub(r"\W", "_", p.stem) for p in files}
+    odm_lines = [line for p in odm_files for line in odm_forms(p, spec_dir, taken)]
     frames = {p: read_raw(p) for p in files}
-    common = set.intersection(*(set(f.columns) for f in frames.values()))
+    common = set.intersection(*(set(f.columns) for f in frames.values())) if frames else {"SubjectKey"}
     subject = next((c for c in _SUBJECT if c in common), None)
     studies = {v for f in frames.values() for c in _STUDY if c in f.columns for v in f[c].unique() if v}
     studyid = next(iter(studies)) if len(studies) == 1 else "TODO"
@@ -103,5 +108,5 @@ def starter_spec(raw_dir: Path, spec_dir: Path) -> str:
             lines.append(f"{_quoted(col)} = {_value(decl)}" + (f"  # {todo}" if todo else ""))
         lines += [f"# TODO: [domains.XX] form = {_quoted(name)}, and a variable for each column above, or list the "
                   f"column under [forms.{name}.not_submitted] with the reason", ""]
-    lines += ["[domains]", ""]
+    lines += odm_lines + ["[domains]", ""]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ are a small typed model, checked when the spec is loaded.
 """
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -58,6 +59,28 @@ def visit_lookup(raw: pd.DataFrame, column: str, visits: dict, attribute: str) -
     """VISITNUM, VISIT or VISITDY of each record's collected visit name, from the spec's visit map."""
     values = {name: getattr(v, attribute) for name, v in visits.items()}
     return per_distinct(raw[column], lambda n: values.get(str(n).strip()))
+
+
+class LatestArgs(_Args):
+    columns: tuple[str, ...] = Field(min_length=1)  # raw date columns; on a tie the one listed first
+
+
+def latest_date(dates: pd.DataFrame, args: LatestArgs) -> pd.Series:
+    """RFPENDTC and the like: per record the latest of several dates (ISO 8601 text, partial allowed),
+    compared by the latest day each can denote; blanks are skipped.
+
+    >>> d = pd.DataFrame({"A": ["2024-11-30", None], "B": ["2024-12", "2021-04-29"]})
+    >>> latest_date(d, LatestArgs(columns=("A", "B"))).tolist()
+    ['2024-12', '2021-04-29']
+    """
+    out = dates[args.columns[0]].astype(object).where(present(dates[args.columns[0]]), None)
+    _, best = date_bounds_series(out)
+    for col in args.columns[1:]:
+        value = dates[col].astype(object).where(present(dates[col]), None)
+        _, hi = date_bounds_series(value)
+        later = (hi.notna() & (best.isna() | (hi > best))).to_numpy()
+        out, best = out.where(~later, value), best.where(~later, hi)
+    return out.astype(object)
 
 
 # --- subject phase: DM from the other domains ---------------------------------------------------------
@@ -116,6 +139,48 @@ def has_records(dm, domains, args: HasRecordsArgs) -> pd.Series:
     """"Y" for subjects with at least one record in a domain (e.g. treated: a record in EX)."""
     ids = set(domains[args.domain]["USUBJID"])
     return pd.Series(np.where(dm["USUBJID"].isin(ids), "Y", None), index=dm.index, dtype=object)
+
+
+class LookupArgs(_Args):
+    domain: str
+    key: str  # a template over the domain's variables: "{EXTRT} {EXDOSE} {EXDOSU}" (numbers as 1, 2.5)
+    values: dict[str, str] = {}  # key -> the subject's value ("" for none)
+    unmatched: str | None = None  # a template for a key not in ``values``; none when not given
+    where: tuple[When, ...] = ()
+    order: tuple[str, ...] = ()  # the first record in this order counts (ACTARMCD from the first dose)
+
+
+def _number_or_text(value) -> str:
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+    try:
+        return f"{float(text):g}"
+    except ValueError:
+        return text
+
+
+def _filled(template: str, frame: pd.DataFrame) -> pd.Series:
+    out = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out = out + literal
+        if name:
+            out = out + per_distinct(frame[name], _number_or_text, "")
+    return out
+
+
+def first_record_lookup(dm: pd.DataFrame, domains: dict[str, pd.DataFrame], args: LookupArgs) -> pd.Series:
+    """ACTARMCD, ACTARM, ACTARMUD: a value looked up by a key of each subject's first record in a domain
+    (e.g. the arm of the investigational dose actually given); none for a subject without such a record."""
+    frame = domains[args.domain]
+    keep = np.ones(len(frame), dtype=bool)
+    for cond in args.where:
+        keep &= holds(frame, cond)
+    first = sort_rows(frame[keep], ["USUBJID", *args.order]).drop_duplicates("USUBJID")
+    keys = _filled(args.key, first)
+    values = pd.Series([args.values.get(k) for k in keys], index=keys.index, dtype=object)  # one per subject
+    if args.unmatched is not None:
+        values = values.where(keys.isin(list(args.values)), _filled(args.unmatched, first))
+    values = values.where(values.notna() & (values != ""), None)
+    return per_distinct(dm["USUBJID"], dict(zip(first["USUBJID"].astype(str), values)).get)
 
 
 # --- record phase: once DM is known -------------------------------------------------------------------
@@ -180,6 +245,78 @@ def baseline_flag(frame: pd.DataFrame, args: BaselineArgs) -> pd.Series:
     return pd.Series(out, index=frame.index, dtype=object)
 
 
+class ValueWhereArgs(_Args):
+    variable: str
+    where: tuple[When, ...] = Field(min_length=1)
+
+
+def value_where(frame: pd.DataFrame, args: ValueWhereArgs) -> pd.Series:
+    """Another variable's value where every condition holds, else null (RFENDTC only for the treated)."""
+    keep = np.ones(len(frame), dtype=bool)
+    for cond in args.where:
+        keep &= holds(frame, cond)
+    return pd.Series(np.where(keep, frame[args.variable].astype(object), None), index=frame.index, dtype=object)
+
+
+class CaseArgs(_Args):
+    class Case(_Args):
+        when: When
+        value: str
+
+    cases: tuple[Case, ...] = Field(min_length=1)
+
+
+def case_when(frame: pd.DataFrame, args: CaseArgs) -> pd.Series:
+    """The value of the first case whose condition holds on the mapped record (ARMNRS from ARMCD and
+    ACTARMCD), else null."""
+    out = np.full(len(frame), None, dtype=object)
+    decided = np.zeros(len(frame), dtype=bool)
+    for case in args.cases:
+        hit = holds(frame, case.when) & ~decided
+        out[hit] = case.value
+        decided |= hit
+    return pd.Series(out, index=frame.index, dtype=object)
+
+
+class EpochArgs(_Args):
+    class Boundary(_Args):
+        variable: str  # a reference date of the subject (RFXSTDTC, RFSTDTC)
+        epoch: str
+        after: bool = False  # the epoch begins the day after the reference date, not on it
+
+    date: str
+    first: str  # the epoch before the first boundary
+    boundaries: tuple[Boundary, ...] = Field(min_length=1)
+
+
+def epoch(frame: pd.DataFrame, args: EpochArgs) -> pd.Series:
+    """EPOCH of a record from its date and the subject's reference dates, boundaries in order; an
+    unknown boundary ends the progression. A partial date gets an epoch only when every day it can
+    denote falls in the same one (SDTMIG 3.4 4.1.3.1: EPOCH is not imputed).
+
+    >>> f = pd.DataFrame({"D": ["2021-05-01", "2021-05-10", "2021-05-20", "2021-05"],
+    ...                   "A": ["2021-05-09"] * 4, "B": ["2021-05-14"] * 4})
+    >>> epoch(f, EpochArgs(date="D", first="SCREENING", boundaries=[{"variable": "A", "epoch": "TREATMENT"},
+    ...       {"variable": "B", "epoch": "FOLLOW-UP", "after": True}])).tolist()
+    ['SCREENING', 'TREATMENT', 'FOLLOW-UP', None]
+    """
+    names = [args.first, *(b.epoch for b in args.boundaries)]
+    starts = [to_date(frame[b.variable].astype(object)) + pd.Timedelta(days=int(b.after)) for b in args.boundaries]
+
+    def index_at(day: pd.Series) -> np.ndarray:
+        at = np.zeros(len(frame), dtype=np.int64)
+        going = np.ones(len(frame), dtype=bool)
+        for i, start in enumerate(starts, start=1):
+            going &= (start.notna() & (day >= start)).to_numpy()
+            at[going] = i
+        return np.where(day.isna().to_numpy(), -1, at)
+
+    lo, hi = date_bounds_series(frame[args.date].astype(object))
+    first, last = index_at(lo), index_at(hi)
+    codes = np.where(first == last, first, -1)
+    return pd.Series(np.append(np.array(names, dtype=object), None)[codes], index=frame.index, dtype=object)
+
+
 class SeqArgs(_Args):
     order: tuple[str, ...] = ()
 
@@ -212,4 +349,10 @@ VERBS: dict[str, Verb] = {
     "treatment_emergent": Verb("record", EmergentArgs, treatment_emergent, "Y on or after first treatment, else N"),
     "baseline_flag": Verb("record", BaselineArgs, baseline_flag, "Y on the last result on or before RFSTDTC"),
     "seq": Verb("record", SeqArgs, sequence_number, "1, 2, ... per subject in the given order"),
+    "latest_date": Verb("raw", LatestArgs, latest_date, "the latest of several collected dates"),
+    "first_record_lookup": Verb("subject", LookupArgs, first_record_lookup,
+                                "a value looked up by the subject's first record in a domain"),
+    "value_where": Verb("record", ValueWhereArgs, value_where, "another variable's value where conditions hold"),
+    "case_when": Verb("record", CaseArgs, case_when, "the value of the first condition that holds"),
+    "epoch": Verb("record", EpochArgs, epoch, "EPOCH from the date and the subject's reference dates"),
 }

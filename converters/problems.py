@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -155,6 +156,10 @@ def format_groups(problems: Iterable[Problem], order: Sequence[str] = (), width:
     return "\n".join(lines)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _short(text: str, n: int) -> str:
     text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", " ")
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)  # ESC, BEL... would drive the terminal
     return text if len(text) <= n else text[: n - 3] + "..."

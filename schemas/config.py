@@ -1,9 +1,11 @@
 """Study configuration (study.toml): what the study is, and where its source files are."""
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -11,8 +13,41 @@ from schemas.dates import IsoFullDate
 from schemas.source import FORMS
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DURATION = r"^P([0-9]+[YMWD])+$"  # ISO 8601 duration in whole units: P18Y, P6M, P1Y6M
+_FIRST_YEAR, _LAST_YEAR = 1900, 2200  # dates outside are typing errors (and beyond what pandas can hold)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value, info):
+        """ESC, BEL or a line break in a label would reach XPT text, the terminal and the reports."""
+        if _holds_model(cls.model_fields[info.field_name].annotation):
+            return value  # checked field by field in the nested model
+        for text in _texts(value):
+            found = _CONTROL.search(text)
+            if found:
+                raise ValueError(f"contains the control character U+{ord(found.group()):04X}: remove it")
+        return value
+
+
+def _holds_model(annotation) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(a) for a in get_args(annotation))
+
+
+def _texts(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*_texts(k), *_texts(v))]
+    return []
 
 
 class Study(_Strict):
@@ -33,10 +68,10 @@ class Study(_Strict):
     control_type: str = Field(default="NONE", description="CT TCNTRL value.")
     blinding: str = Field(default="OPEN LABEL", description="CT TBLIND value.")
     randomized: Literal["Y", "N"] = "N"
-    age_min: str = Field(description="Planned minimum age, ISO 8601 duration (P18Y).")
-    age_max: str = Field(description="Planned maximum age, ISO 8601 duration (P65Y).")
+    age_min: str = Field(description="Planned minimum age, ISO 8601 duration (P18Y).", pattern=_DURATION)
+    age_max: str = Field(description="Planned maximum age, ISO 8601 duration (P65Y).", pattern=_DURATION)
     sex_population: Literal["M", "F", "BOTH"] = "BOTH"
-    planned_subjects: int = Field(ge=1, description="Planned number of subjects (TS PLANSUB).")
+    planned_subjects: int = Field(ge=1, le=10_000_000, description="Planned number of subjects (TS PLANSUB).")
     healthy_volunteers: Literal["Y", "N"] = "N"
     study_start_date: IsoFullDate = Field(description="First subject's informed consent (TS SSTDTC).")
     study_end_date: IsoFullDate | None = Field(default=None, description="Last subject's last visit (TS SENDTC).")
@@ -45,6 +80,28 @@ class Study(_Strict):
     package_datetime: str = Field(
         description="Creation timestamp written into XPT headers (ISO 8601); SOURCE_DATE_EPOCH overrides it.",
         pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$")
+
+    @field_validator("study_start_date", "study_end_date", "data_cutoff", "package_datetime")
+    @classmethod
+    def _real_and_plausible(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a real date and time") from None
+        if not _FIRST_YEAR <= when.year <= _LAST_YEAR:
+            raise ValueError(f"'{value}' is outside the years {_FIRST_YEAR}-{_LAST_YEAR}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "Study":
+        start = self.study_start_date[:10]
+        if self.data_cutoff[:10] < start:
+            raise ValueError(f"data_cutoff {self.data_cutoff} is before study_start_date {self.study_start_date}")
+        if self.study_end_date is not None and self.study_end_date[:10] < start:
+            raise ValueError(f"study_end_date {self.study_end_date} is before study_start_date {self.study_start_date}")
+        return self
 
 
 class Arm(_Strict):

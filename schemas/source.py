@@ -42,6 +42,10 @@ SubjectId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$", mi
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+INT_FIELDS = ("age", "grade", "llt_code", "pt_code", "hlt_code", "hlgt_code", "soc_code")
+FLOAT_FIELDS = ("dose", "visit_number", "marrow_blasts_pct")
+
+
 class SourceRecord(BaseModel):
     # inf/nan are not measurements; a JSON true/false is not a number or a text
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, allow_inf_nan=False)
@@ -51,6 +55,22 @@ class SourceRecord(BaseModel):
     def _no_booleans(cls, value):
         if isinstance(value, bool):
             raise PydanticCustomError("bool_type", "a true/false value is not allowed here")
+        return value
+
+    # Python (and Pydantic) read "3_0" as 30; no export means that. Every numeric field of the forms
+    # is listed (tests/test_reliability.py checks the list against the models).
+    @field_validator(*INT_FIELDS, mode="before", check_fields=False)
+    @classmethod
+    def _whole_number_text(cls, value):
+        if isinstance(value, str) and "_" in value:
+            raise PydanticCustomError("int_parsing", "not a number")
+        return value
+
+    @field_validator(*FLOAT_FIELDS, mode="before", check_fields=False)
+    @classmethod
+    def _number_text(cls, value):
+        if isinstance(value, str) and "_" in value:
+            raise PydanticCustomError("float_parsing", "not a number")
         return value
 
 

@@ -140,6 +140,11 @@ def _mkdir(folder: Path, step: dict) -> None:
     (folder / step["file"]).mkdir()
 
 
+def _mkfifo(folder: Path, step: dict) -> None:
+    (folder / step["file"]).unlink()
+    os.mkfifo(folder / step["file"])
+
+
 def _outside(folder: Path) -> Path:
     out = folder.parent / "outside"
     out.mkdir(exist_ok=True)
@@ -162,7 +167,7 @@ def _link_dir_outside(folder: Path, step: dict) -> None:
     (folder / step["dir"]).symlink_to(_outside(folder), target_is_directory=True)
 
 
-FILE_OPS = {"bytes": _bytes, "replace": _replace, "replace_bytes": _replace_bytes, "config": _config,
+FILE_OPS = {"mkfifo": _mkfifo, "bytes": _bytes, "replace": _replace, "replace_bytes": _replace_bytes, "config": _config,
             "add_column": _add_column, "encode": _encode, "truncate": _truncate, "append_line": _append_line,
             "rename": _rename, "remove": _remove, "mkdir": _mkdir, "copy_outside": _copy_outside,
             "link_outside": _link_outside, "link_dir_outside": _link_dir_outside}

@@ -101,7 +101,7 @@ def count_jsonl_records(path: Path) -> int:
 def test_manifest_reconciles_every_row_of_a_run_with_warnings(tmp_path: Path):
     subjects = changed(SUBJECTS, 2, not_infused_reason=None)  # warning SRC-NOT-INFUSED-REASON
     aes = changed(AES, 1, serious_hospitalization=None)  # warning SRC-SERIOUS-CRITERIA
-    aes = aes + [dict(AES[0], ae_id="3", verbatim_term="fever,\n\"high\"", preferred_term="Pyrexia",
+    aes = aes + [dict(AES[0], ae_id="3", verbatim_term="fever, \"high\"", preferred_term="Pyrexia",
                       system_organ_class="General disorders and administration site conditions")]
     folder = make_study(tmp_path / "s", subjects=subjects, aes=aes)
     with open(folder / "rs.csv", "a", encoding="utf-8") as fh:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from converters.validate import xport5
+from converters.datasets import xport5
 from converters.xpt import XptVariable, write_xpt
 
 CREATED = dt.datetime(2026, 11, 25)

@@ -74,6 +74,7 @@ FRAME_CASES = {
     "SD0019": _set("DM", "DTHDTC", 0, ""),
     "SD0020": _ts_without("SSTDTC"),
     "SD0021": _ts_without("TITLE"),
+    "SD0022": lambda d: {name: frame for name, frame in d.items() if name != "DM"},
     "AD0001": _dup_row("ADSL"),
     "AD0002": _set("ADSL", "USUBJID", 1, "ST-999"),
     "AD0003": _drop("ADSL", "TRT01P"),

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from converters.validate import xport5
+from converters.datasets import xport5
 from converters.xpt.lazy import LazyDatasets
 
 REQUIRED = ("DM", "EX", "RS", "TS")
@@ -23,6 +23,8 @@ def _read_fast(path: Path) -> pd.DataFrame | None:
     or a numeric variable carries a format, which pyreadstat would turn into dates."""
     try:
         got = xport5.read(path, encodings=("latin1",), empty=None)  # blank text is missing
+    except xport5.CorruptXpt as exc:
+        raise SdtmInputError(f"{path.name}: corrupt SAS transport file: {exc}") from None
     except Exception:  # anything odd: the careful reader decides
         return None
     if got is None:
@@ -40,7 +42,23 @@ def _has_format(path: Path, meta) -> list[bool]:
             for i, t in enumerate(meta.types.values())]
 
 
+def _read_dataset_json(path: Path) -> pd.DataFrame:
+    from converters.datasets import DatasetError, format_of
+
+    try:
+        df, meta = format_of(path).read(path)
+    except DatasetError as exc:
+        raise SdtmInputError(str(exc)) from None
+    for col in meta.columns:
+        if not col.numeric:  # blank text is missing, as in XPT files
+            df[col.name] = df[col.name].where(df[col.name].notna() & (df[col.name] != ""), None)
+    df.columns = [c.upper() for c in df.columns]
+    return df
+
+
 def _read(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() != ".xpt":
+        return _read_dataset_json(path)
     df = _read_fast(path)
     if df is None:
         try:
@@ -56,8 +74,15 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def read_sdtm(folder: Path) -> LazyDatasets:
+    """The SDTM datasets of a folder: .xpt files, or Dataset-JSON (.json, .ndjson, .dsjc) where a dataset
+    has no .xpt."""
+    from converters.datasets import dataset_files
+
     paths = {}
-    for path in sorted(Path(folder).glob("*.xpt")):
+    for path in dataset_files(folder).values():
+        if path.suffix.lower() != ".xpt":
+            paths[path.stem.upper()] = path
+            continue
         with open(path, "rb") as fh:
             if not fh.read(xport5.REC).startswith(_LIBRARY_HEADER):  # V5 and V8 library headers
                 raise SdtmInputError(f"{path.name}: not a readable SAS transport file (no library header record)")

@@ -8,14 +8,11 @@ DCUTDT being set to DCUTDT. AVAL = ADT - STARTDT + 1 days.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
+from converters import expr
 from converters.adam.adrs import lookup, subject_rows
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def source_dataset(name: str, adsl: pd.DataFrame, adrs: pd.DataFrame, columns=None, rows=None) -> pd.DataFrame:
@@ -45,10 +42,11 @@ def _dated(source: dict, adsl: pd.DataFrame, adrs: pd.DataFrame, cache: dict) ->
         if ("rows", name) not in cache:
             cache[("rows", name)] = subject_rows(adsl, adrs["USUBJID"]) if name == "ADRS" else np.arange(len(adsl))
         rows = cache[("rows", name)]
-        used = {"USUBJID", "ASEQ", source["date"], *_NAME.findall(source.get("filter") or "")}
+        condition = _condition(source.get("filter"), "filter")
+        used = {"USUBJID", "ASEQ", source["date"], *(condition.columns if condition else ())}
         data = source_dataset(name, adsl, adrs, used, rows)  # row labels are positions
-        if source.get("filter"):
-            data = data.query(source["filter"], engine="python")
+        if condition:
+            data = data[_holds(condition, data, "filter")]
             rows = rows[data.index.to_numpy()]
         seq = data["ASEQ"] if "ASEQ" in data.columns and name != "ADSL" else pd.Series(np.nan, index=data.index)
         date = data[source["date"]]
@@ -59,6 +57,20 @@ def _dated(source: dict, adsl: pd.DataFrame, adrs: pd.DataFrame, cache: dict) ->
         dated = out["ADT"].notna().to_numpy()
         cache[key] = (out[dated], rows[dated])
     return cache[key]
+
+
+def _condition(text: str | None, field: str) -> expr.Expr | None:
+    try:
+        return expr.parse(text) if text else None
+    except expr.ExpressionError as exc:
+        raise ValueError(f"tte.toml: {field}: {exc}") from None
+
+
+def _holds(condition: expr.Expr, data: pd.DataFrame, field: str) -> pd.Series:
+    try:
+        return condition.evaluate(data)
+    except expr.ExpressionError as exc:
+        raise ValueError(f"tte.toml: {field}: {exc}") from None
 
 
 def _first_per_subject(subj: np.ndarray, *keys: np.ndarray) -> np.ndarray:
@@ -78,7 +90,8 @@ def derive_param_tte(adsl: pd.DataFrame, adrs: pd.DataFrame, parameter: dict, so
                      cache: dict | None = None) -> pd.DataFrame:
     """One ADTTE parameter (frame of USUBJID, PARAMCD, PARAM, STARTDT, ADT, AVAL, CNSR, ...)."""
     cache = {} if cache is None else cache
-    pop = adsl.query(parameter["population"], engine="python") if parameter.get("population") else adsl
+    population = _condition(parameter.get("population"), "population")
+    pop = adsl[_holds(population, adsl, "population")] if population else adsl
     start, _ = _dated({**parameter["start"], "srcdom": None, "srcvar": None}, adsl, adrs, cache)
     start = start[start["USUBJID"].isin(pop["USUBJID"])].sort_values("ADT", kind="mergesort")
     start = start.drop_duplicates("USUBJID")[["USUBJID", "ADT"]].rename(columns={"ADT": "STARTDT"})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from converters.datasets import dataset_files
 from schemas.config import StudyConfig
 
 from . import resources
@@ -69,7 +70,8 @@ def write_define(package_dir: Path, standard: str, config: StudyConfig | None,
     package_dir = Path(package_dir)
     std = standard_ref(standard)
     folder = package_dir / std.subdir
-    tree = build_define(folder, standard, config, ts_path=package_dir / "sdtm" / "ts.xpt",
+    ts_path = dataset_files(package_dir / "sdtm").get("TS") if (package_dir / "sdtm").is_dir() else None
+    tree = build_define(folder, standard, config, ts_path=ts_path,
                         meddra_version=meddra_version)
     errors = schema_errors(tree) + reference_errors(tree)
     if errors:

@@ -19,7 +19,7 @@ from schemas.config import StudyConfig
 from specs import Dataset, Variable
 
 from . import items
-from .package import DefineError, StudyInfo, XptFile, read_folder, read_xpt, study_info
+from .package import DefineError, StudyInfo, XptFile, read_dataset_json, read_folder, read_xpt, study_info
 from .valuelevel import Slice, slices
 from .xmlns import description, el
 
@@ -331,10 +331,10 @@ def build_define(folder: Path, standard: str, config: StudyConfig | None = None,
     std = standard_ref(standard)
     files = read_folder(folder)
     if not files:
-        raise DefineError(f"{folder}: no .xpt datasets to describe")
+        raise DefineError(f"{folder}: no datasets (.xpt, .json, .ndjson, .dsjc) to describe")
     ts = next((f for f in files if f.name == "TS"), None)
     if ts is None and ts_path is not None and Path(ts_path).is_file():
-        ts = read_xpt(Path(ts_path))
+        ts = read_xpt(Path(ts_path)) if Path(ts_path).suffix.lower() == ".xpt" else read_dataset_json(Path(ts_path))
     info: StudyInfo = study_info(config, files, ts)
     doc = _Doc(std, meddra_version=meddra_version or MEDDRA_DEFAULT_VERSION)
     ordered = _ordered(std, files)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from converters.validate import xport5
+from converters.datasets import xport5
 from schemas.config import StudyConfig
 
 
@@ -112,7 +112,10 @@ def _fast_frame(path: Path, columns: list[str], char: dict[str, bool]) -> tuple[
 
 def read_xpt(path: Path) -> XptFile:
     # raw numbers: SAS dates stay day counts, their DATE9. format is metadata (def:DisplayFormat)
-    _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+    try:
+        _, meta = pyreadstat.read_xport(str(path), metadataonly=True)
+    except Exception as exc:  # pyreadstat raises its own error types for damaged files
+        raise DefineError(f"{path}: not a readable SAS transport file ({exc})") from None
     char = {c: meta.readstat_variable_types[c] == "string" for c in meta.column_names}
     fast = _fast_frame(path, list(meta.column_names), char)
     frame, coded = fast if fast is not None else (None, {})
@@ -128,8 +131,30 @@ def read_xpt(path: Path) -> XptFile:
 
 
 def read_folder(folder: Path) -> list[XptFile]:
-    """Every .xpt of the folder, by file name (lower case per FDA TCG 4.1.2.1)."""
-    return [read_xpt(p) for p in sorted(Path(folder).glob("*.xpt"))]
+    """Every dataset file of the folder (.xpt, else .json, .ndjson or .dsjc), by file name (lower case
+    per FDA TCG 4.1.2.1)."""
+    from converters.datasets import dataset_files
+
+    paths = sorted(dataset_files(folder).values())
+    return [read_xpt(p) if p.suffix.lower() == ".xpt" else read_dataset_json(p) for p in paths]
+
+
+def read_dataset_json(path: Path) -> XptFile:
+    """A Dataset-JSON file seen as the define builder sees an XPT: blank text missing, SAS dates as numbers."""
+    from converters.datasets import DatasetError, format_of
+
+    try:
+        frame, meta = format_of(path).read(path)
+    except DatasetError as exc:
+        raise DefineError(str(exc)) from None
+    char = {c.name: not c.numeric for c in meta.columns}
+    for c, is_char in char.items():
+        if is_char:
+            frame[c] = frame[c].where(frame[c].notna() & (frame[c] != ""), None)
+    widths = {c.name: 8 if c.numeric else c.length or max((len(str(v).encode("utf-8"))
+                                                          for v in frame[c.name].dropna()), default=1)
+              for c in meta.columns}
+    return XptFile(meta.name.upper(), path, frame, widths, char, meta.db_last_modified or meta.created)
 
 
 def package_datetime(config: StudyConfig | None, files: list[XptFile]) -> str:

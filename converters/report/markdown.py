@@ -1,7 +1,19 @@
 """Readable Markdown of the survival summary and of the published-vs-derived comparison."""
 from __future__ import annotations
 
+import re
+
 NR = "NR"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MARKUP = re.compile(r"([\\`*_\[\]|])")
+
+
+def cell(text) -> str:
+    """Text from a study's files as inert Markdown table-cell text: no HTML, no table break, no markup."""
+    text = _CONTROL.sub(" ", str(text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKUP.sub(r"\\\1", text)
 
 
 def fmt(x, places: int = 1) -> str:
@@ -42,19 +54,19 @@ def survival_markdown(report: dict, plots: dict[str, list[str]]) -> str:
                      f"{fmt(reverse['q1_months'])}-{fmt(reverse['q3_months'])} |")
     marks = report["landmarks_months"]
     for param in report["parameters"]:
-        lines += ["", f"## {param['paramcd']}: {param['param']}", "",
+        lines += ["", f"## {cell(param['paramcd'])}: {cell(param['param'])}", "",
                   "| Group | N | Events | Censored | Median (months) | 95% CI BC log-log | SE (SPSS) | "
                   "95% CI SPSS | " + " | ".join(f"S({m} mo) (95% CI)" for m in marks) + " |",
                   "|---|---:|---:|---:|---:|---|---:|---|" + "---|" * len(marks)]
         for g in param["groups"]:
             by_month = {m["months"]: m for m in g["landmarks"]}
             cells = [_landmark(by_month[m]) if m in by_month else "-" for m in marks]
-            lines.append(f"| {g['group']} | {g['n']} | {g['events']} | {g['censored']} | {fmt(g['median_months'])} | "
+            lines.append(f"| {cell(g['group'])} | {g['n']} | {g['events']} | {g['censored']} | {fmt(g['median_months'])} | "
                          f"{fmt_ci(g['median_ci_bc_loglog_months'])} | {fmt(g['median_se_spss_months'])} | "
                          f"{fmt_ci(g['median_ci_spss_months'])} | " + " | ".join(cells) + " |")
         for name in plots.get(param["paramcd"], []):
             if name.endswith(".png"):
-                lines += ["", f"![Kaplan-Meier {param['paramcd']}]({name})"]
+                lines += ["", f"![Kaplan-Meier {cell(param['paramcd'])}]({cell(name)})"]
     return "\n".join(lines) + "\n"
 
 
@@ -67,9 +79,9 @@ def published_markdown(lines_: list[dict]) -> str:
            "| Figure | Published | Derived | Unit | Match | From |", "|---|---:|---:|---|---|---|"]
     for x in lines_:
         match = ("yes" if x["match"] else "**NO**") if x["checked"] else "not checked"
-        out.append(f"| {x['figure']} | {x['published_text']} | {x['derived_text']} | {x['unit']} | {match} | "
-                   f"{x['source']} |")
+        out.append(f"| {cell(x['figure'])} | {cell(x['published_text'])} | {cell(x['derived_text'])} | "
+                   f"{cell(x['unit'])} | {match} | {cell(x['source'])} |")
     notes = [x for x in lines_ if x.get("note")]
     if notes:
-        out += ["", "Notes:", ""] + [f"- {x['figure']}: {x['note']}" for x in notes]
+        out += ["", "Notes:", ""] + [f"- {cell(x['figure'])}: {cell(x['note'])}" for x in notes]
     return "\n".join(out) + "\n"

@@ -15,7 +15,8 @@ tolerance (allowed difference after rounding, default 0), optional fraction = [n
 
 `dataset` is an ADaM dataset of the package, else an SDTM one (read from sdtm/; SUPP-- of DM transposed
 to one row per subject). Rows of every dataset but ADSL carry their subject's ADSL variables, so a filter
-may combine e.g. AEDECOD and TRT01AG1. Filters are pandas queries (python engine).
+may combine e.g. AEDECOD and TRT01AG1. Filters are expressions of converters.expr (parsed, never run
+as Python), e.g. `SAFFL == 'Y' and AETOXGR in ['3', '4']` or `NTRTREAS icontains 'lung infection'`.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from converters import expr
 from converters.report.data import read_xpt, transpose_supp, with_subject_vars
 from converters.report.survival import OVERALL, round_half_up
 
@@ -70,9 +72,9 @@ class Datasets:
         frame = self.get(spec["dataset"])
         if spec.get("filter"):
             try:
-                frame = frame.query(spec["filter"], engine="python")
-            except Exception as exc:  # pandas raises many types for a bad expression
-                raise PublishedSpecError(f"published.toml: filter {spec['filter']!r} on {spec['dataset']}: {exc}") from None
+                frame = frame[expr.parse(spec["filter"]).evaluate(frame)]
+            except expr.ExpressionError as exc:
+                raise PublishedSpecError(f"published.toml: filter on {spec['dataset']}: {exc}") from None
         return frame
 
 
@@ -191,12 +193,23 @@ def compare_figure(figure: dict, data: Datasets, survival: dict) -> dict:
 
 
 def load_published(path: Path) -> list[dict]:
-    with open(path, "rb") as fh:
-        figures = tomllib.load(fh).get("figure", [])
+    """The figures of ``path``; every filter is parsed here, so a bad one stops before any figure."""
+    try:
+        with open(path, "rb") as fh:
+            figures = tomllib.load(fh).get("figure", [])
+    except (tomllib.TOMLDecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise PublishedSpecError(f"{path.name}: not valid TOML ({exc})") from None
     for f in figures:
         missing = {"figure", "published", "derive"} - set(f)
         if missing:
             raise PublishedSpecError(f"{path}: a [[figure]] lacks {', '.join(sorted(missing))}")
+        derive = f["derive"] if isinstance(f["derive"], dict) else {}
+        for spec in (derive, derive.get("numerator"), derive.get("denominator")):
+            if isinstance(spec, dict) and spec.get("filter") is not None:
+                try:
+                    expr.parse(spec["filter"])
+                except expr.ExpressionError as exc:
+                    raise PublishedSpecError(f"{path.name}: figure {f['figure']!r}: filter: {exc}") from None
     return figures
 
 

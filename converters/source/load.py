@@ -35,6 +35,15 @@ class StudySource:
         return self.config is not None and not has_errors(self.problems)
 
 
+def source_file_problem(path: Path, file: str, form: str) -> Problem:
+    """Why the source file of ``form`` cannot be read: absent, or not a regular file (a pipe would block)."""
+    if path.exists():
+        return Problem(file, None, "", "", "SRC-FORMAT", f"the source file for {form} is not a regular file "
+                       "(a folder, pipe or device): give the path of the exported file")
+    return Problem(file, None, "", "", "SRC-FILE-MISSING",
+                   f"source file for {form} not found (sources.{form}.path in study.toml)")
+
+
 def load_config_problems(folder: Path, name: str = CONFIG_NAMES[0]) -> tuple[StudyConfig | None, list[Problem]]:
     path = folder / name
     if not path.is_file():
@@ -43,6 +52,8 @@ def load_config_problems(folder: Path, name: str = CONFIG_NAMES[0]) -> tuple[Stu
         data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         return None, [Problem(name, None, "", "", "CFG-ENCODING", f"not UTF-8: {exc.reason}")]
+    except RecursionError:
+        return None, [Problem(name, None, "", "", "CFG-SYNTAX", "not valid TOML: nested too deeply")]
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         return None, [Problem(name, int(m.group(1)) if m else None, "", "", "CFG-SYNTAX", f"not valid TOML: {exc}")]
@@ -82,8 +93,7 @@ def load_study(folder: Path, *, fast: bool | None = None) -> StudySource:
                                         "source path leaves the study folder"))
             continue
         if not path.is_file():
-            src.problems.append(Problem(spec.path, None, "", "", "SRC-FILE-MISSING",
-                                        f"source file for {form} not found (sources.{form}.path in study.toml)"))
+            src.problems.append(source_file_problem(path, spec.path, form))
             continue
         src.files[form] = path
         table = read_source(path, spec.path, form, spec.rename, required_fields(model))
@@ -130,8 +140,7 @@ def read_forms(src: StudySource) -> dict:
             tables[form] = Problem(CONFIG_NAMES[0], None, f"sources.{form}.path", spec.path, "CFG-PATH",
                                    "source path leaves the study folder")
         elif not path.is_file():
-            tables[form] = Problem(spec.path, None, "", "", "SRC-FILE-MISSING",
-                                   f"source file for {form} not found (sources.{form}.path in study.toml)")
+            tables[form] = source_file_problem(path, spec.path, form)
         else:
             src.files[form] = path
             tables[form] = read_columns(path, spec.path, form, spec.rename, required_fields(model))

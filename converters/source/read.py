@@ -58,6 +58,26 @@ def decode_text(raw: bytes, file: str) -> tuple[str | None, list[Problem]]:
                               f"byte 0x{byte} at offset {exc.start} is not UTF-8 (cp1252/latin-1 export?); export it as UTF-8")]
 
 
+MAX_LINE = 1 << 20  # bytes; an EDC record is a few kilobytes
+
+
+def overlong_line(raw: bytes, file: str) -> Problem | None:
+    """A problem naming the first line longer than MAX_LINE bytes, if any. Each step jumps to the
+    last line break within MAX_LINE bytes: a line longer than that is a window without one."""
+    start = 0  # always the start of a line
+    while len(raw) - start > MAX_LINE:
+        end = raw.rfind(b"\n", start, start + MAX_LINE + 1)
+        if end < 0:
+            return _overlong(file, raw.count(b"\n", 0, start) + 1)
+        start = end + 1
+    return None
+
+
+def _overlong(file: str, line: int) -> Problem:
+    return Problem(file, line, "", "", RULE_FORMAT, f"line {line} is longer than {MAX_LINE:,} bytes: not a record "
+                   "of an EDC export (a file without line breaks?)")
+
+
 def read_source(path: Path, file: str, form: str, rename: dict[str, str], fields: dict[str, bool]) -> SourceTable:
     """Read ``path`` into a SourceTable.
 
@@ -69,6 +89,10 @@ def read_source(path: Path, file: str, form: str, rename: dict[str, str], fields
         raw = path.read_bytes()
     except OSError as exc:
         table.problems.append(Problem(file, None, "", "", RULE_FORMAT, f"cannot read file: {exc.strerror or exc}"))
+        return table
+    long_line = overlong_line(raw, file)
+    if long_line:
+        table.problems.append(long_line)
         return table
     text, problems = decode_text(raw, file)
     table.problems += problems
@@ -116,6 +140,12 @@ def _read_csv(text: str, table: SourceTable, rename: dict[str, str], fields: dic
         header = next(reader, None)
         if header is None:
             return
+        if len(header) <= 2 and header[0].lower().startswith("sep="):
+            line = ",".join(header)
+            table.problems.append(Problem(table.file, 1, "", line, RULE_FORMAT,
+                                          f"the first line '{line}' is Excel's separator hint, not the header row: "
+                                          "delete that line"))
+            return
         columns, keep = header_columns(header, table, rename, fields)
         index = [(i, c) for i, c in enumerate(columns) if c in keep]
         for n, cells in enumerate(reader, start=2):
@@ -149,6 +179,21 @@ def jsonl_record(obj: dict, n: int, table: SourceTable, rename: dict[str, str], 
     return record
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object as a dict; a key given twice is an error (json keeps the last value silently)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
+
+
 def _read_jsonl(text: str, table: SourceTable, rename: dict[str, str], fields: dict[str, bool]) -> None:
     reported: set[str] = set()
     for n, line in enumerate(text.splitlines(), start=1):
@@ -156,9 +201,16 @@ def _read_jsonl(text: str, table: SourceTable, rename: dict[str, str], fields: d
             continue
         table.rows_read += 1
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             table.problems.append(Problem(table.file, n, "", line[:40], RULE_FORMAT, f"not a JSON object: {exc.msg}"))
+            continue
+        except DuplicateKey as exc:
+            table.problems.append(Problem(table.file, n, exc.key, exc.key, RULE_FORMAT,
+                                          f"the key '{exc.key}' appears twice in this object: keep one"))
+            continue
+        except ValueError:  # an integer of more than 4300 digits
+            table.problems.append(Problem(table.file, n, "", line[:40], RULE_FORMAT, "a number with too many digits"))
             continue
         except RecursionError:
             table.problems.append(Problem(table.file, n, "", line[:40], RULE_FORMAT, "JSON nested too deeply"))
@@ -226,6 +278,9 @@ def read_columns(path: Path, file: str, form: str, rename: dict[str, str], field
         raw = path.read_bytes()
     except OSError:
         raw = None
+    long_line = overlong_line(raw, file) if raw is not None else None
+    if long_line:  # parsing it would cost many times its size in memory
+        return columns_of(SourceTable(form=form, file=file, problems=[long_line]))
     if raw is not None and path.suffix.lower() != ".jsonl":
         fast = _fast_csv(raw, file, form, rename, fields)
         if fast is not None:
@@ -275,7 +330,8 @@ def _fast_csv(raw: bytes, file: str, form: str, rename: dict[str, str], fields: 
         return None
     body = raw[len(_BOM):] if raw.startswith(_BOM) else raw
     # Quoting, NUL, lone CR and blank lines are where parsers differ or row numbers shift.
-    if (not body or b'"' in body or b"\x00" in body or body.startswith((b"\n", b"\r", b"\xff\xfe", b"\xfe\xff"))
+    if (not body or b'"' in body or b"\x00" in body or body[:4].lower() == b"sep="
+            or body.startswith((b"\n", b"\r", b"\xff\xfe", b"\xfe\xff"))
             or b"\n\n" in body or b"\n\r\n" in body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n"))):
         return None
     end = body.find(b"\n")
@@ -329,8 +385,8 @@ def _fast_jsonl(raw: bytes, file: str, form: str, rename: dict[str, str], fields
     if not numbers:
         return None
     try:
-        objs = json.loads("[" + ",".join(lines[n - 1] for n in numbers) + "]")
-    except (json.JSONDecodeError, RecursionError):
+        objs = json.loads("[" + ",".join(lines[n - 1] for n in numbers) + "]", object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError):  # the careful reader names the line and the cause
         return None
     if len(objs) != len(numbers) or not all(type(o) is dict for o in objs):
         return None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import specs
 
-from . import checks_adam, checks_ct, checks_define, checks_sdtm, checks_transport  # noqa: F401 (registers)
+from . import checks_adam, checks_ct, checks_datasetjson, checks_define, checks_sdtm, checks_transport  # noqa: F401 (registers)
 from .model import ERROR, INFO, WARNING, Finding, Report, Rule
 from .package import Package, PackageError, load_package
 from .registry import CHECKS, Emitter, rule_specs

@@ -333,6 +333,12 @@ def ts_sstdtc(pkg: Package, out: Emitter) -> None:
                     detail=f"TS has no {p['tsparmcd']} parameter with a value ({p['why']})")
 
 
+@rule("SD0022")
+def dm_present(pkg: Package, out: Emitter) -> None:
+    if sdtm(pkg) and pkg.get("DM") is None:
+        out.add("DM")
+
+
 @rule("SD0021")
 def ts_fda_parameters(pkg: Package, out: Emitter) -> None:
     have = _ts_params(pkg)

@@ -1,4 +1,5 @@
-"""Transport-file rules (FDA Study Data Technical Conformance Guide, SAS XPORT version 5)."""
+"""Transport-file rules (FDA Study Data Technical Conformance Guide, SAS XPORT version 5). The XPORT limits
+(names, labels, ASCII, 200 bytes) do not apply to Dataset-JSON files."""
 from __future__ import annotations
 
 import re
@@ -20,7 +21,7 @@ def uniques(s: pd.Series) -> list[str]:
 
 @rule("TR0001")
 def xport_v5(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         if ds.version != 5:
             out.add(ds.name, detail=str(ds.version))
 
@@ -34,14 +35,14 @@ def name_is_file_name(pkg: Package, out: Emitter) -> None:
 
 @rule("TR0003")
 def dataset_name(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         if not NAME.fullmatch(ds.name):
             out.add(ds.name, value=ds.name)
 
 
 @rule("TR0004")
 def variable_names(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         for c in ds.frame.columns:
             if not VARNAME.fullmatch(c):
                 out.add(ds.name, variable=c, value=c)
@@ -49,7 +50,7 @@ def variable_names(pkg: Package, out: Emitter) -> None:
 
 @rule("TR0005")
 def variable_labels(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         for c in ds.frame.columns:
             label = ds.labels.get(c) or ""
             if len(label.encode("utf-8")) > MAX_LABEL:
@@ -58,7 +59,7 @@ def variable_labels(pkg: Package, out: Emitter) -> None:
 
 @rule("TR0006")
 def dataset_label(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         if not ds.label.strip():
             out.add(ds.name, value="", detail="empty")
         elif len(ds.label.encode("utf-8")) > MAX_LABEL:
@@ -67,7 +68,7 @@ def dataset_label(pkg: Package, out: Emitter) -> None:
 
 @rule("TR0007")
 def ascii_only(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         for c in ds.frame.columns:
             if not c.isascii() or not (ds.labels.get(c) or "").isascii():
                 out.add(ds.name, variable=c, value=ds.labels.get(c) or c)
@@ -81,7 +82,7 @@ def ascii_only(pkg: Package, out: Emitter) -> None:
 
 @rule("TR0008")
 def legacy_encoding(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         if ds.encoding:
             out.add(ds.name, value=ds.rel, detail=ds.encoding)
 
@@ -105,7 +106,7 @@ def length_is_longest_value(pkg: Package, out: Emitter) -> None:
 
 @rule("TR0010")
 def char_limit(pkg: Package, out: Emitter) -> None:
-    for ds in pkg.datasets.values():
+    for ds in pkg.xport_files():
         for c in ds.char_columns():
             if ds.widths.get(c, 0) > MAX_CHAR:
                 out.add(ds.name, variable=c, value=str(ds.widths[c]), detail=str(ds.widths[c]))

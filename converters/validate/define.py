@@ -25,6 +25,8 @@ def parse(path: Path) -> etree._ElementTree:
     """Parse, refusing any DTD (entity declarations are the billion-laughs and XXE vectors)."""
     with open(path, "rb") as fh:
         head = fh.read(65536)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:14].lower().startswith((b"<!doctype html", b"<html")):
+        raise UnsafeXml("it is an HTML page, not Define-XML (give define.xml, not define.html)")
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:  # the prolog, where a DTD must stand
         raise UnsafeXml("it declares a DTD (entity declarations are not allowed in Define-XML)")
     try:
@@ -34,6 +36,9 @@ def parse(path: Path) -> etree._ElementTree:
     info = tree.docinfo
     if info.internalDTD is not None or info.externalDTD is not None or info.doctype:
         raise UnsafeXml("it declares a DTD (entity declarations are not allowed in Define-XML)")
+    if etree.QName(tree.getroot()).localname != "ODM":
+        raise UnsafeXml(f"not a Define-XML document: its root element is <{etree.QName(tree.getroot()).localname}>, "
+                        "not <ODM>")
     return tree
 
 

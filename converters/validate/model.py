@@ -11,7 +11,7 @@ SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 class Rule:
     id: str
     severity: str
-    scope: str  # transport | sdtm | ct | adam | define
+    scope: str  # transport | datasetjson | sdtm | ct | adam | define
     message: str  # template: {dataset} {variable} {value} {detail}
     clause: str  # the standard clause the rule comes from
     core_id: str  # matching CDISC CORE rule id(s), space-separated; "" when none

@@ -1,6 +1,7 @@
 """Reading a package folder: XPT files (v5 or v8, any encoding) and its define.xml files."""
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from . import xport5
+from converters.datasets import xport5
 
 SDTM, ADAM = "sdtmig-3.4", "adamig-1.3"
 LEGACY_ENCODING = "cp1252"  # SAS on Windows wrote "WLATIN1" text into many legacy transport files
@@ -33,6 +34,7 @@ class DatasetFile:
     types: dict[str, str]  # "Char" | "Num"
     size: int
     encoding: str  # "" = default (UTF-8 / ASCII), else the fallback used
+    format: str = "xpt"  # xpt | json | ndjson | dsjc (converters.datasets.FORMATS)
 
     _factors: dict = field(default_factory=dict, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
@@ -86,6 +88,9 @@ class Package:
     def get(self, name: str) -> DatasetFile | None:
         return self.datasets.get(name)
 
+    def xport_files(self) -> list[DatasetFile]:
+        return [d for d in self.datasets.values() if d.format == "xpt"]
+
 
 def _refactor(codes: np.ndarray, decoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`DatasetFile.factor` of a column from the reader's codes of its raw fields: the distinct decoded
@@ -111,7 +116,10 @@ def _standard(folder: str, name: str) -> str:
 
 def read_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
     name = path.stem.upper()
-    fast = xport5.read(path, factors=True)
+    try:
+        fast = xport5.read(path, factors=True)
+    except xport5.CorruptXpt as exc:
+        raise PackageError(f"{path}: corrupt SAS transport file: {exc}") from None
     if fast is not None:
         frame, m = fast
         return DatasetFile(name=name, path=path, rel=path.relative_to(root).as_posix(),
@@ -120,6 +128,7 @@ def read_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
                            size=path.stat().st_size, encoding=m.encoding,
                            _factors={c: _refactor(*f) for c, f in m.factors.items()})
     encoding = ""
+    announced = _member_layout(path)
     try:
         frame, meta = pyreadstat.read_xport(str(path))
     except UnicodeDecodeError:
@@ -127,6 +136,9 @@ def read_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
         frame, meta = pyreadstat.read_xport(str(path), encoding=LEGACY_ENCODING)
     except Exception as exc:  # pyreadstat raises its own error types for damaged files
         raise PackageError(f"{path}: not a readable SAS transport file ({type(exc).__name__}: {exc})") from None
+    if announced and announced != len(frame):
+        raise PackageError(f"{path}: corrupt SAS transport file: its header announces {announced} records "
+                           f"but it holds {len(frame)}")
     types = {c: ("Char" if t == "string" else "Num") for c, t in meta.readstat_variable_types.items()}
     for c, t in types.items():  # one representation of "missing" for text: ""
         if t == "Char":
@@ -150,22 +162,81 @@ def load_package(root: Path, define: Path | None = None) -> Package:
     folders = [f for f in ("sdtm", "adam") if (root / f).is_dir()] or [""]
     for folder in folders:
         base = root / folder if folder else root
-        for path in sorted(base.iterdir()):
-            if path.suffix.lower() != ".xpt" or not path.is_file():
-                continue
-            ds = read_dataset(path, root, folder)
+        for path in _dataset_paths(base):
+            _regular_file(path)
+            ds = read_dataset(path, root, folder) if path.suffix.lower() == ".xpt" else read_json_dataset(path, root, folder)
             if ds.name in pkg.datasets:
                 raise PackageError(f"dataset {ds.name} is in two folders ({pkg.datasets[ds.name].rel}, {ds.rel})")
             pkg.datasets[ds.name] = ds
         if (base / "define.xml").is_file():
             pkg.defines[folder] = base / "define.xml"
     if not pkg.datasets:
-        raise PackageError(f"{root} has no .xpt files (looked in {', '.join(f or '.' for f in folders)})")
+        raise PackageError(f"{root} has no .xpt, .json, .ndjson or .dsjc files "
+                           f"(looked in {', '.join(f or '.' for f in folders)})")
     if define is not None:
         if not Path(define).is_file():
             raise PackageError(f"{define}: no such define.xml")
         pkg.defines = {_define_folder(Path(define), folders): Path(define)}
     return pkg
+
+
+_MEMBER = (b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!", b"HEADER RECORD*******MEMBV8  HEADER RECORD!!!!!!!")
+_OBS_V8 = b"HEADER RECORD*******OBSV8   HEADER RECORD!!!!!!!"
+
+
+def _member_layout(path: Path) -> int:
+    """The record count a V8 file announces (0 when it does not); a file of several datasets is refused,
+    as its rows would be read as one dataset."""
+    data = path.read_bytes()
+    members = sum(data.count(m) for m in _MEMBER)
+    if members > 1:
+        raise PackageError(f"{path}: holds {members} datasets; a submission transport file holds one")
+    at = data.find(_OBS_V8)
+    count = data[at + 48:at + 63].strip() if at >= 0 else b""
+    return int(count) if count.isdigit() else 0
+
+
+def _regular_file(path: Path) -> None:
+    """A FIFO would block the read, a link to /dev/zero never end it: refuse both, by name."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise PackageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise PackageError(f"{path}: not a regular file (a pipe, device or folder), so it cannot be checked")
+
+
+def _dataset_paths(base: Path) -> list[Path]:
+    """One file per dataset: the .xpt where there is one, else its Dataset-JSON file (.json, .ndjson,
+    .dsjc, in that order): a package written in several formats holds the same data in each."""
+    from converters.datasets import dataset_files
+
+    return list(dataset_files(base).values())
+
+
+def read_json_dataset(path: Path, root: Path, folder: str) -> DatasetFile:
+    """A Dataset-JSON file as the checks see datasets: missing text as "" (as XPORT stores it), SAS
+    dates as numbers."""
+    from converters.datasets import DatasetError, format_of
+
+    try:
+        frame, meta = format_of(path).read(path)
+    except DatasetError as exc:
+        raise PackageError(str(exc)) from None
+    types = {c.name: "Num" if c.numeric else "Char" for c in meta.columns}
+    for c, t in types.items():
+        if t == "Char":
+            frame[c] = frame[c].where(frame[c].notna(), "")
+    widths = {c.name: 8 if c.numeric else (c.length or longest_text(frame[c.name])) for c in meta.columns}
+    name = path.stem.upper()
+    return DatasetFile(name=name, path=path, rel=path.relative_to(root).as_posix(), standard=_standard(folder, name),
+                       frame=frame, member=meta.name.upper(), label=meta.label, version=5,
+                       labels={c.name: c.label for c in meta.columns}, widths=widths, types=types,
+                       size=path.stat().st_size, encoding="", format=format_of(path).name)
+
+
+def longest_text(values: pd.Series) -> int:
+    return max((len(str(v).encode("utf-8")) for v in values), default=1) or 1
 
 
 def _define_folder(define: Path, folders: list[str]) -> str:

@@ -5,6 +5,7 @@ problems), values with trailing blanks, or object columns that mix types.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -128,6 +129,10 @@ def _empty_char(rows: int, var: XptVariable) -> CharColumn:
 _TABLE_BYTES = 1 << 24
 
 
+# ASCII control characters but TAB, which is white space to every reader (non-ASCII is checked apart)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def encode_char(dataset: str, var: XptVariable, series: pd.Series, transliterate: bool
                 ) -> tuple[CharColumn | CodedCharColumn, list[XptProblem]]:
     """Missing values become blanks (SAS character missing); problems name every offending row.
@@ -149,7 +154,7 @@ def _encode_distinct(var: XptVariable, series: pd.Series) -> CodedCharColumn | N
         return None
     # trailing blanks carry no meaning and are not stored (FDA TCG 4.1.5.2), as in the row-wise path
     texts = [u.rstrip(" ") for u in uniques]
-    if not "".join(texts).isascii() or any("\x00" in t for t in texts):
+    if not "".join(texts).isascii() or _CONTROL.search("".join(texts)):
         return None
     longest = max(map(len, texts), default=0)
     length = max(longest, 1) if var.length is None else var.length
@@ -216,10 +221,14 @@ def _encode_rows(dataset: str, var: XptVariable, series: pd.Series, transliterat
             lens[i] = len(texts[i])
         raw = np.frombuffer("".join(texts).encode("ascii"), np.uint8)
         ends = np.cumsum(lens)
-    # An embedded NUL would read back as end-of-string: refuse instead of changing the value.
-    for i in np.unique(np.searchsorted(ends, np.flatnonzero(raw == 0), side="right")):
+    # An embedded NUL would read back as end-of-string, ESC or BEL would drive a terminal showing the
+    # value, a line break would split it in a listing: refuse instead of changing the value.
+    control = ((raw < 0x20) & (raw != 0x09)) | (raw == 0x7F)
+    for i in np.unique(np.searchsorted(ends, np.flatnonzero(control), side="right")):
+        found = _CONTROL.search(texts[i]).group()
         problems.append(XptProblem(dataset, name, int(i) + 1, texts[i], "XPT-CHAR-ASCII",
-                                   "character values must not contain NUL bytes"))
+                                   "character values must not contain NUL bytes" if found == "\x00" else
+                                   f"character values must not contain control characters (here \\x{ord(found):02x})"))
     for i in np.flatnonzero(lens > MAX_CHAR):
         problems.append(XptProblem(dataset, name, int(i) + 1, texts[i], "XPT-CHAR-200",
                                    f"character value is {lens[i]} bytes; at most {MAX_CHAR} "

@@ -39,11 +39,12 @@ def missing_variables(sdtm) -> list[Problem]:
     return out
 
 
-def _bad_values(name: str, frame: pd.DataFrame, var: str, problem_of, rule: str) -> list[Problem]:
+def _bad_values(name: str, values: pd.Series, problem_of, rule: str) -> list[Problem]:
     """One problem per record whose value ``problem_of`` rejects (checked once per distinct value);
-    records are numbered from 1 by the row labels of the dataset as read."""
-    values = frame[var]
-    records = np.asarray(frame.index) if pd.api.types.is_integer_dtype(frame.index) else np.arange(len(frame))
+    records are numbered from 1 by the row labels of the dataset as read. ``values`` is one column
+    (or a subset of its rows): subsetting the whole dataset would copy every column."""
+    var = str(values.name)
+    records = np.asarray(values.index) if pd.api.types.is_integer_dtype(values.index) else np.arange(len(values))
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))
     out = []
     for code, value in enumerate(uniques):
@@ -71,11 +72,10 @@ def bad_dates(sdtm) -> list[Problem]:
         frame = sdtm[name]
         for var in variables:
             if var in frame.columns:
-                out += _bad_values(name, frame, var, _date_problem, RULE_DATE)
+                out += _bad_values(name, frame[var], _date_problem, RULE_DATE)
     ts = sdtm["TS"]
     if {"TSPARMCD", "TSVAL"} <= set(ts.columns):
-        cut = ts[ts["TSPARMCD"] == "DCUTDTC"]
-        out += _bad_values("TS", cut, "TSVAL", _date_problem, RULE_DATE)
+        out += _bad_values("TS", ts["TSVAL"][(ts["TSPARMCD"] == "DCUTDTC").to_numpy(dtype=bool)], _date_problem, RULE_DATE)
     return out
 
 
@@ -83,7 +83,8 @@ def unknown_responses(rs: pd.DataFrame, analysis: dict) -> list[Problem]:
     if not {"RSTESTCD", "RSSTRESC"} <= set(rs.columns):
         return []
     known = list(analysis["response_order"])
-    overall = rs[(rs["RSTESTCD"] == analysis["response_test"]).to_numpy(dtype=bool)]
+    testcd, result = rs["RSTESTCD"], rs["RSSTRESC"]
+    overall = result[(testcd == analysis["response_test"]).to_numpy(dtype=bool)]
 
     def problem_of(text: str) -> str:
         if text in known:
@@ -91,14 +92,14 @@ def unknown_responses(rs: pd.DataFrame, analysis: dict) -> list[Problem]:
         return (f"'{text}' is not a response the derivation knows for RSTESTCD {analysis['response_test']} "
                 f"({', '.join(known)}; case matters)")
     negative = analysis["mrd_negative"]
-    mrd = rs[(rs["RSTESTCD"] == analysis["mrd_test"]).to_numpy(dtype=bool)]
+    mrd = result[(testcd == analysis["mrd_test"]).to_numpy(dtype=bool)]
 
     def mrd_problem(text: str) -> str:  # another spelling of the negative term would count as positive
         if text != negative and text.strip().upper() == negative.upper():
             return f"'{text}' is written differently from '{negative}' (RSTESTCD {analysis['mrd_test']}; case matters)"
         return ""
-    return (_bad_values("RS", overall, "RSSTRESC", problem_of, RULE_TERM)
-            + _bad_values("RS", mrd, "RSSTRESC", mrd_problem, RULE_TERM))
+    return (_bad_values("RS", overall, problem_of, RULE_TERM)
+            + _bad_values("RS", mrd, mrd_problem, RULE_TERM))
 
 
 def landmark_missing(rs: pd.DataFrame, analysis: dict) -> list[Problem]:

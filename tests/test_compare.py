@@ -130,8 +130,9 @@ def dataset_json(t, path: Path, labels: dict | None = None) -> Path:
                 "dataType": "double" if t.types[c] == "Num" else "string",
                 **({"length": t.lengths[c]} if c in t.lengths else {})} for c in t.frame.columns]
     rows = [[None if isinstance(v, float) and v != v else v for v in r] for r in t.frame.itertuples(index=False)]
-    path.write_text(json.dumps({"datasetJSONVersion": "1.1.0", "name": t.name, "label": t.label,
-                                "columns": columns, "rows": rows}), encoding="utf-8")
+    path.write_text(json.dumps({"datasetJSONCreationDateTime": "2025-01-01T00:00:00", "datasetJSONVersion": "1.1.0",
+                                "itemGroupOID": f"IG.{t.name}", "records": len(rows), "name": t.name,
+                                "label": t.label, "columns": columns, "rows": rows}), encoding="utf-8")
     return path
 
 
@@ -162,7 +163,7 @@ def test_bad_input_cannot_run(packages, tmp_path):
     assert code == 2 and "not one of each" in out
     (tmp_path / "x.json").write_text('{"rows": []}')
     code, out = run(tmp_path / "x.json", tmp_path / "x.json")
-    assert code == 2 and "not Dataset-JSON" in out
+    assert code == 2 and "x.json" in out and "lacks a required attribute" in out
 
 
 # --- data cut ------------------------------------------------------------------------------------
@@ -241,3 +242,14 @@ def test_dataset_json_equals_its_xpt():
     for name in ("adsl", "adtte"):
         d = compare_packages(folder / f"{name}.json", folder / f"{name}.xpt").datasets[0]
         assert d.cells == [] and d.only_base == d.only_compare == 0 and d.matched > 0, name
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson", ".dsjc"])
+def test_dataset_json_written_by_the_package_compares_equal_to_its_xpt(packages, tmp_path, suffix):
+    from converters.datasets import read, write
+
+    xpt = packages["new"] / "sdtm" / "ae.xpt"
+    frame, meta = read(xpt)
+    write(tmp_path / f"ae{suffix}", frame, meta)
+    result = compare_packages(xpt, tmp_path / f"ae{suffix}").datasets[0]
+    assert result.equal and result.matched == len(frame) == 190

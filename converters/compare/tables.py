@@ -1,8 +1,7 @@
 """Datasets to compare, from a package folder or single files: XPT (v5 or v8), Dataset-JSON 1.1
-(.json, .ndjson) and CSV, each as a frame with whatever variable metadata its format carries."""
+(.json, .ndjson, .dsjc) and CSV, each as a frame with whatever variable metadata its format carries."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -10,8 +9,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-SUFFIXES = (".xpt", ".json", ".ndjson", ".csv")  # preference order when a folder holds several
-SAS_EPOCH = pd.Timestamp("1960-01-01")
+SUFFIXES = (".xpt", ".json", ".ndjson", ".dsjc", ".csv")  # preference order when a folder holds several
 
 
 class TableError(Exception):
@@ -74,7 +72,7 @@ def read_table(path: Path) -> Table:
     try:
         if suffix == ".xpt":
             return _read_xpt(path)
-        if suffix in (".json", ".ndjson"):
+        if suffix in (".json", ".ndjson", ".dsjc"):
             return _read_dataset_json(path)
         if suffix == ".csv":
             return _read_csv(path)
@@ -135,55 +133,25 @@ def _read_csv(path: Path) -> Table:
     return Table(path.stem.upper(), path, frame.astype(object))
 
 
-NUMERIC_TYPES = {"integer", "float", "double", "decimal"}
-TEMPORAL = {"date": "D", "datetime": "s", "time": "s"}
-
-
 def _read_dataset_json(path: Path) -> Table:
-    """Dataset-JSON 1.1: one JSON object with ``columns`` and ``rows``, or NDJSON (metadata first)."""
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix.lower() == ".ndjson":
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        if not lines:
-            raise TableError(f"{path}: empty file")
-        meta, rows = json.loads(lines[0]), [json.loads(ln) for ln in lines[1:]]
-    else:
-        meta = json.loads(text)
-        rows = meta.get("rows", [])
-    if not isinstance(meta, dict) or "columns" not in meta:
-        raise TableError(f"{path}: not Dataset-JSON (no 'columns')")
-    cols = meta["columns"]
-    names = [c["name"] for c in cols]
-    frame = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
+    """Dataset-JSON 1.1 (.json, .ndjson, .dsjc) through the project's dataset layer; text missing
+    values read as "" like the XPT readers give them, so the two compare alike."""
+    from converters.datasets import DatasetError, read
+
+    try:
+        frame, meta = read(path)
+    except DatasetError as exc:
+        raise TableError(str(exc)) from None
     types, lengths, formats, labels = {}, {}, {}, {}
-    for c in cols:
-        name, kind = c["name"], c.get("dataType", "string")
-        labels[name] = c.get("label", "")
-        numeric = kind in NUMERIC_TYPES or (kind in TEMPORAL and c.get("targetDataType") == "integer")
-        types[name] = "Num" if numeric else "Char"
-        if kind in TEMPORAL and numeric:
-            frame[name] = sas_numbers(frame[name], kind)
-        elif numeric:
-            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-        else:
-            frame[name] = frame[name].astype(object).where(frame[name].notna(), "")
-            if c.get("length"):
-                lengths[name] = int(c["length"])
-        if c.get("displayFormat"):
-            formats[name] = c["displayFormat"]
-    keys = [c["name"] for c in sorted((c for c in cols if c.get("keySequence")), key=lambda c: c["keySequence"])]
-    return Table(str(meta.get("name") or path.stem).upper(), path, frame, meta.get("label"), labels, types,
+    for c in meta.columns:
+        labels[c.name] = c.label
+        types[c.name] = "Num" if c.numeric else "Char"
+        if not c.numeric:
+            frame[c.name] = frame[c.name].astype(object).where(frame[c.name].notna(), "")
+            if c.length:
+                lengths[c.name] = int(c.length)
+        if c.display_format:
+            formats[c.name] = c.display_format
+    keys = [c.name for c in sorted((c for c in meta.columns if c.key_sequence), key=lambda c: c.key_sequence)]
+    return Table(str(meta.name or path.stem).upper(), path, frame, meta.label, labels, types,
                  lengths, formats, keys)
-
-
-def sas_numbers(values: pd.Series, kind: str) -> pd.Series:
-    """ISO 8601 text as SAS numbers: days (dates) or seconds (datetimes, times) since 1960-01-01."""
-    text = values.astype(object).where(values.notna() & (values.astype(str) != ""), None)
-    if kind == "time":
-        delta = pd.to_timedelta(text, errors="coerce")
-        return pd.Series(delta.dt.total_seconds().to_numpy(), index=values.index, dtype="float64")
-    stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    span = (stamps - SAS_EPOCH).to_numpy(dtype="timedelta64[ns]")
-    unit = np.timedelta64(1, TEMPORAL[kind])
-    out = span / unit
-    return pd.Series(np.where(np.isnat(span), np.nan, out), index=values.index, dtype="float64")

@@ -115,6 +115,21 @@ def test_validate_waits_for_the_writer(package: Path, tmp_path: Path):
     assert f"waiting for process {os.getpid()}" in err
 
 
+@pytest.mark.parametrize("command", [("compare", "{pkg}", "{pkg}/sdtm/dm.xpt", "-d", "DM", "-q"),
+                                     ("explain", "{pkg}", "DM", "USUBJID=NOBODY")])
+def test_compare_and_explain_wait_for_the_writer(package: Path, tmp_path: Path, command):
+    pkg = copy_of(package, tmp_path / "pkg")
+    args = [a.format(pkg=pkg) for a in command]
+    with output_lock(pkg):
+        proc = subprocess.Popen([sys.executable, "-m", "converters.cli", *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        time.sleep(3)
+        assert proc.poll() is None  # still waiting
+    out, err = proc.communicate(timeout=300)
+    assert f"waiting for process {os.getpid()}" in err
+    assert proc.returncode in (0, 1, 2) and "internal error" not in err, out + err
+
+
 def test_sigterm_stops_the_pool_workers_and_their_staging(tmp_path: Path):
     studies = [make_study(tmp_path / name) for name in ("s1", "s2")]
     out = tmp_path / "out"

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -54,9 +56,10 @@ def compare_cmd(base: Path, compare: Path, datasets: tuple[str, ...], keys: str 
 
     opts = Options(tolerance=tolerance, strip_blanks=not exact_blanks, missing_equal=not missing_differs)
     try:
-        result = compare_packages(base, compare, datasets=list(datasets) or None, keys=split_keys(keys),
-                                  opts=opts, max_examples=max_examples)
-        view = cut_view(base, compare) if cut else None
+        with reading_locks(base, compare):
+            result = compare_packages(base, compare, datasets=list(datasets) or None, keys=split_keys(keys),
+                                      opts=opts, max_examples=max_examples)
+            view = cut_view(base, compare) if cut else None
         for path in reports:
             write_report(path, result, view)
     except (TableError, OSError) as exc:
@@ -68,6 +71,18 @@ def compare_cmd(base: Path, compare: Path, datasets: tuple[str, ...], keys: str 
         click.echo("")
         click.echo(cut_markdown(view))
     sys.exit(EXIT_EQUAL if result.equal else EXIT_DIFFERENT)
+
+
+@contextmanager
+def reading_locks(*inputs: Path) -> Iterator[None]:
+    """Shared locks on the packages read (a dataset file: its folder), so that a conversion replacing one
+    cannot hand over a mix of old and new files; waits for such a run to finish."""
+    from converters.package.atomic import reading_lock
+
+    with ExitStack() as stack:
+        for folder in dict.fromkeys(p if p.is_dir() else p.parent for p in map(Path, inputs)):
+            stack.enter_context(reading_lock(folder, lambda message: click.echo(message, err=True)))
+        yield
 
 
 def write_report(path: Path, result, view) -> None:
@@ -105,7 +120,8 @@ def explain_cmd(package: Path, dataset: str, key: str, variable: str | None, stu
     from converters.compare.tables import TableError
 
     try:
-        hops = Walker(package, study).explain(dataset, parse_keys(key), variable.upper() if variable else None)
+        with reading_locks(package):
+            hops = Walker(package, study).explain(dataset, parse_keys(key), variable.upper() if variable else None)
     except (ExplainError, TableError, OSError) as exc:
         _fail(str(exc))
     click.echo(format_hops(hops))
